@@ -1,0 +1,3 @@
+"""todo-service: an async todo-list API on Amazon DynamoDB."""
+
+__version__ = "0.1.0"

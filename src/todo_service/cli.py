@@ -1,0 +1,150 @@
+"""The `todo-service` command: thin shells over the settings, the app factory and the loaders.
+
+Exit codes: 0 done, 1 failed while working (DynamoDB said no), 2 bad configuration or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .dynamodb import open_client
+from .logs import configure_logging
+from .provisioning import ensure_table
+from .seed import DEFAULT_CONCURRENCY, SeedFileError, SeedWriteError, load_file
+from .settings import Settings, SettingsError, check_port_flag, log_level_number, settings_from_env
+
+log = logging.getLogger("todo_service")
+
+DEFAULT_SEED_FILE: Final = Path("data/populate-dynamodb.json")
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+
+
+class UsageError(Exception):
+    """Bad configuration or input: report it in one line and exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="todo-service",
+        description="Todo-list API on DynamoDB. Configuration comes from the environment "
+        "(TODO_*, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB); see the README.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.add_argument("--host", help="interface to listen on (TODO_HOST, default 0.0.0.0)")
+    serve.add_argument("--port", type=check_port_flag, help="port (TODO_PORT, default 8080)")
+
+    dev = commands.add_parser("dev", help="serve the API on an embedded DynamoDB (no Docker)")
+    dev.add_argument("--port", type=check_port_flag, default=8080, help="API port (8080)")
+    dev.add_argument(
+        "--seed-file",
+        type=Path,
+        default=DEFAULT_SEED_FILE,
+        help=f"todos to load at start ({DEFAULT_SEED_FILE})",
+    )
+    dev.add_argument("--no-seed", action="store_true", help="start with an empty table")
+
+    commands.add_parser("create-table", help="create the table if absent and wait until ACTIVE")
+
+    seed = commands.add_parser("seed", help="load a batch-write-item request-items file")
+    seed.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SEED_FILE,
+        help=f"the file to load ({DEFAULT_SEED_FILE})",
+    )
+    seed.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"batches in flight at once ({DEFAULT_CONCURRENCY})",
+    )
+    return parser
+
+
+def _require_region(settings: Settings) -> None:
+    if (
+        settings.region is None
+        and botocore.session.get_session().get_config_variable("region") is None
+    ):
+        raise UsageError(
+            "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or a region in ~/.aws/config)"
+        )
+
+
+async def _create_table(settings: Settings) -> int:
+    async with open_client(settings) as client:
+        created = await ensure_table(client, settings.table_name)
+    print(f"table {settings.table_name} {'created' if created else 'already exists'}; ACTIVE")
+    return EXIT_OK
+
+
+async def _seed(settings: Settings, path: Path, concurrency: int) -> int:
+    if concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    async with open_client(settings) as client:
+        result = await load_file(client, path, settings.table_name, concurrency=concurrency)
+    print(
+        f"seeded {settings.table_name} from {path}: {result.puts} put, "
+        f"{result.deletes} deleted in {result.seconds:.1f} s"
+    )
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        from .server import run_server
+
+        _require_region(settings)
+        overrides = {"host": args.host, "port": args.port}
+        run_server(settings.replace(**{k: v for k, v in overrides.items() if v is not None}))
+        return EXIT_OK
+    if args.command == "dev":
+        from .dev import run_dev
+
+        run_dev(
+            settings.replace(host="127.0.0.1", port=args.port),
+            None if args.no_seed else args.seed_file,
+        )
+        return EXIT_OK
+    _require_region(settings)
+    if args.command == "create-table":
+        return asyncio.run(_create_table(settings))
+    return asyncio.run(_seed(settings, args.file, args.concurrency))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from_env(os.environ)
+    except SettingsError as error:
+        print(f"todo-service: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(log_level_number(settings))
+    try:
+        return _run(args, settings)
+    except (UsageError, SeedFileError) as error:
+        print(f"todo-service: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except SeedWriteError as error:
+        print(f"todo-service: seed failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (ClientError, BotoCoreError) as error:
+        print(f"todo-service: DynamoDB error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,51 @@
+"""Opaque, signed list cursors.
+
+A cursor names where the next page of a scan starts: the id of the last todo sent. It is
+signed with HMAC-SHA256 (over the table name too), so a cursor that was edited, truncated or
+made for another table is refused with 400 instead of silently starting somewhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import struct
+
+from .errors import InvalidCursor
+from .todo import MAX_ID
+
+_MAC_BYTES = 16
+_ID = struct.Struct(">Q")
+
+
+class CursorCodec:
+    def __init__(self, table_name: str, secret: str | None) -> None:
+        key = secret.encode() if secret is not None else secrets.token_bytes(32)
+        self._key = key + b"\0" + table_name.encode()
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def encode(self, last_id: int) -> str:
+        payload = _ID.pack(last_id)
+        return base64.urlsafe_b64encode(payload + self._mac(payload)).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> int:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError):
+            raise InvalidCursor(
+                "cursor is malformed: use the 'next' value of a list response"
+            ) from None
+        if len(raw) != _ID.size + _MAC_BYTES:
+            raise InvalidCursor("cursor is malformed: use the 'next' value of a list response")
+        payload, mac = raw[: _ID.size], raw[_ID.size :]
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise InvalidCursor("cursor was not issued by this service or has been altered")
+        (last_id,) = _ID.unpack(payload)
+        if not 0 < last_id <= MAX_ID:
+            raise InvalidCursor("cursor is malformed: use the 'next' value of a list response")
+        return int(last_id)

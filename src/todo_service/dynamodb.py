@@ -1,0 +1,47 @@
+"""The one aioboto3 DynamoDB client: how it is configured and opened.
+
+The app opens it once for its whole life (see app.py); the CLI commands open it once per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Final
+
+import aioboto3
+from aiobotocore.config import AioConfig
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+# A refused or black-holed connection should fail fast so that a retry, or a 503, comes soon.
+CONNECT_TIMEOUT_S: Final = 1.0
+# "standard" retries throttling and transient errors with jittered exponential backoff, and
+# its retry quota stops a struggling table from being hammered by our own retries.
+RETRY_MODE: Final = "standard"
+MAX_ATTEMPTS: Final = 3
+
+
+def client_config(settings: Settings) -> AioConfig:
+    return AioConfig(
+        max_pool_connections=settings.dynamodb_max_connections,
+        connect_timeout=min(CONNECT_TIMEOUT_S, settings.dynamodb_timeout_s),
+        read_timeout=settings.dynamodb_timeout_s,
+        retries={"mode": RETRY_MODE, "total_max_attempts": MAX_ATTEMPTS},
+        tcp_keepalive=True,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[DynamoDBClient]:
+    session = aioboto3.Session()
+    async with session.client(
+        "dynamodb",
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        config=client_config(settings),
+    ) as client:
+        yield client

@@ -1,0 +1,178 @@
+"""Local DynamoDB-protocol servers run as child processes: the embedded moto backend.
+
+`python -m todo_service.embedded --port P` runs moto's server with every request
+serialized. moto's werkzeug server handles requests on threads with no locking, so two
+concurrent conditional writes to one item can both succeed, which DynamoDB never allows;
+one lock around the WSGI app makes conditions mean there what they mean on DynamoDB.
+
+`LocalServer` starts any such server on a free loopback port and stops it again; the dev
+runner, the tests and the benchmarks use it for moto and dynalite alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import IO, Any, Final
+
+LOOPBACK: Final = "127.0.0.1"
+START_TIMEOUT_S: Final = 30.0
+STOP_TIMEOUT_S: Final = 5.0
+PARENT_POLL_S: Final = 1.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalServer:
+    """A server child process on a loopback port, started and stopped as a context manager."""
+
+    def __init__(self, argv: Callable[[int], Sequence[str]], name: str, port: int = 0) -> None:
+        self._argv = argv
+        self.name = name
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        # The child's output goes to a file, not a pipe: an unread pipe fills and blocks it.
+        self._output: IO[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> LocalServer:
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self._process = subprocess.Popen(
+            list(self._argv(self.port)),
+            stdin=subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                output = self.output()
+                self.stop()
+                raise RuntimeError(f"{self.name} exited at start-up:\n{output[-2000:]}")
+            if self._answers():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer on port {self.port} in {START_TIMEOUT_S} s")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.endpoint_url, timeout=1):
+                return True
+        except urllib.error.HTTPError:
+            return True  # any HTTP answer means the server is up
+        except OSError:
+            return False
+
+    def output(self) -> str:
+        """What the child has printed so far, for error messages."""
+        if self._output is None:
+            return ""
+        self._output.seek(0)
+        return self._output.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def moto_argv(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "todo_service.embedded",
+        "--port",
+        str(port),
+        "--parent-pid",
+        str(os.getpid()),
+    ]
+
+
+def moto_server(port: int = 0) -> LocalServer:
+    return LocalServer(moto_argv, "moto server", port)
+
+
+def _serialized(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    lock = threading.Lock()
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with lock:
+            result = app(environ, start_response)
+            try:
+                # Drain the body inside the lock: moto may compute it lazily.
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+    return wsgi
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Stop when the process that started us is gone, even if it was killed with SIGKILL."""
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto's DynamoDB server, requests serialized")
+    parser.add_argument("--host", default=LOOPBACK)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int)
+    args = parser.parse_args(argv)
+    # Imported here: moto is a development dependency, absent from the service image.
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import run_simple
+
+    if args.parent_pid:
+        threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    # One access-log line per request would cost more than the request itself.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(args.host, args.port, _serialized(app), threaded=True)
+
+
+if __name__ == "__main__":
+    main()

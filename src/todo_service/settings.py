@@ -1,0 +1,154 @@
+"""Service configuration, read once from the environment and validated before anything starts.
+
+The AWS SDK's own variables (``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_REGION``,
+``AWS_DEFAULT_REGION`` and the credential chain) are used as they are, so that the
+AWS CLI and the service share one setup. Our own settings carry the ``TODO_`` prefix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from .table import DEFAULT_TABLE_NAME
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable and the fix."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str = DEFAULT_TABLE_NAME
+    host: str = "0.0.0.0"
+    port: int = 8080
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    # None means "real AWS": botocore then resolves the regional endpoint itself.
+    endpoint_url: str | None = None
+    # None lets botocore resolve the region from its config files, as the AWS CLI does.
+    region: str | None = None
+    # One deadline for a whole DynamoDB call, retries included; past it the API answers 503.
+    dynamodb_timeout_s: float = 5.0
+    # aiobotocore's default pool of 10 connections queues requests under load.
+    dynamodb_max_connections: int = 128
+    # Signs list cursors. Unset: a random key per process (cursors then die with the process).
+    cursor_secret: str | None = None
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _port(name: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"{name}={raw!r} is out of range: a port is 0-65535")
+    return port
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"{name}={raw!r} must be a positive number of seconds")
+    return value
+
+
+def _int_in_range(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} must be between {low} and {high}")
+    return value
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}={raw!r} is not an http(s) URL such as http://127.0.0.1:8000")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} has an invalid port") from None
+    return raw
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise SettingsError(
+                f"{name}: {origin!r} is not an origin such as https://todo.example.com "
+                "(scheme://host[:port], comma-separated, or *)"
+            )
+    return origins
+
+
+def _table_name(name: str, raw: str) -> str:
+    # DynamoDB's own rule for table names; checking here beats a ValidationException later.
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+    if not 3 <= len(raw) <= 255 or not set(raw) <= allowed:
+        raise SettingsError(f"{name}={raw!r} is not a DynamoDB table name ([A-Za-z0-9_.-], 3-255)")
+    return raw
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Build settings from environment variables; raise SettingsError on the first bad one."""
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value if value not in (None, "") else None
+
+    values: dict[str, object] = {}
+    if (raw := get("TODO_TABLE_NAME")) is not None:
+        values["table_name"] = _table_name("TODO_TABLE_NAME", raw)
+    if (raw := get("TODO_HOST")) is not None:
+        values["host"] = raw
+    if (raw := get("TODO_PORT")) is not None:
+        values["port"] = _port("TODO_PORT", raw)
+    if (raw := get("TODO_CORS_ORIGINS")) is not None:
+        values["cors_origins"] = _origins("TODO_CORS_ORIGINS", raw)
+    if (raw := get("TODO_LOG_LEVEL")) is not None:
+        level = raw.upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"TODO_LOG_LEVEL={raw!r} must be one of {', '.join(LOG_LEVELS)}")
+        values["log_level"] = level
+    if (raw := get("AWS_ENDPOINT_URL_DYNAMODB")) is not None:
+        values["endpoint_url"] = _http_url("AWS_ENDPOINT_URL_DYNAMODB", raw)
+    region = get("AWS_REGION") or get("AWS_DEFAULT_REGION")
+    if region is not None:
+        values["region"] = region
+    if (raw := get("TODO_DYNAMODB_TIMEOUT_S")) is not None:
+        values["dynamodb_timeout_s"] = _positive_float("TODO_DYNAMODB_TIMEOUT_S", raw)
+    if (raw := get("TODO_DYNAMODB_MAX_CONNECTIONS")) is not None:
+        values["dynamodb_max_connections"] = _int_in_range(
+            "TODO_DYNAMODB_MAX_CONNECTIONS", raw, 1, 10_000
+        )
+    if (raw := get("TODO_CURSOR_SECRET")) is not None:
+        if len(raw) < 16:
+            raise SettingsError("TODO_CURSOR_SECRET must be at least 16 characters long")
+        values["cursor_secret"] = raw
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def check_port_flag(raw: str) -> int:
+    """argparse type for --port, with the same rule as TODO_PORT."""
+    return _port("--port", raw)
+
+
+def log_level_number(settings: Settings) -> int:
+    return logging.getLevelNamesMapping()[settings.log_level]

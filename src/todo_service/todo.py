@@ -1,0 +1,101 @@
+"""The todo itself: its JSON shape, the bodies clients send, and the rules for its text."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Final
+
+import msgspec
+
+from .errors import InvalidInput
+
+MAX_TEXT_CHARS: Final = 1000
+MAX_PAGE_LIMIT: Final = 100
+DEFAULT_PAGE_LIMIT: Final = 50
+# The largest integer a browser's JSON parser (an IEEE double) keeps exact.
+MAX_ID: Final = 2**53 - 1
+
+
+class Todo(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    text: str
+    completed: bool
+    created_at: str
+    updated_at: str
+    # Bumped by every write; it is the ETag, and the guard for conditional writes.
+    version: int
+
+
+class TodoBody(msgspec.Struct, rename="camel", frozen=True):
+    """What the API sends for a todo: the fields a client needs, camelCase, no version."""
+
+    id: int
+    text: str
+    completed: bool
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, todo: Todo) -> TodoBody:
+        return cls(todo.id, todo.text, todo.completed, todo.created_at, todo.updated_at)
+
+
+class NewTodo(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class TodoPatch(msgspec.Struct, forbid_unknown_fields=True):
+    text: str | msgspec.UnsetType = msgspec.UNSET
+    completed: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+def now_iso() -> str:
+    """The current time as ISO-8601 UTC with milliseconds, e.g. 2026-11-27T03:25:52.123Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def clean_text(raw: str) -> str:
+    """Trim a todo's text and enforce its rules; raise InvalidInput naming what is wrong."""
+    text = raw.strip()
+    if not text:
+        raise InvalidInput("text must not be empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidInput(
+            f"text must be at most {MAX_TEXT_CHARS} characters after trimming (got {len(text)})"
+        )
+    for position, char in enumerate(text):
+        category = unicodedata.category(char)
+        # Cc: control characters (a todo is one line of text); Cs: a lone UTF-16 surrogate
+        # from a "\ud800" escape, which is not valid Unicode and which DynamoDB would refuse.
+        if category in ("Cc", "Cs"):
+            kind = "control character" if category == "Cc" else "unpaired surrogate"
+            raise InvalidInput(f"text must not contain a {kind} (U+{ord(char):04X} at {position})")
+    return text
+
+
+def parse_id(raw: str) -> int | None:
+    """A todo id from a URL: a positive decimal integer up to MAX_ID, with no sign or padding.
+
+    Returns None for anything else, which the API answers as an unknown todo (404).
+    """
+    if not raw.isascii() or not raw.isdigit() or raw.startswith("0") or len(raw) > 16:
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_LIMIT
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_PAGE_LIMIT}, got {raw!r}")
+    return int(raw)
+
+
+def parse_completed_filter(raw: str | None) -> bool | None:
+    if raw is None:
+        return None
+    if raw in ("true", "false"):
+        return raw == "true"
+    raise InvalidInput(f"completed must be true or false, got {raw!r}")
