@@ -48,7 +48,7 @@ THROTTLING_CODES: Final = frozenset(
 MAX_CREATE_ATTEMPTS: Final = 5
 # When the list is filtered, DynamoDB's Limit counts items read, not items matched: read a
 # wider page so that a selective filter does not cost one round trip per few todos.
-FILTERED_SCAN_LIMIT: Final = 500
+FILTERED_SCAN_LIMIT: Final = 1000
 # Items loaded by hand may lack timestamps; they then show the Unix epoch.
 EPOCH_ISO: Final = "1970-01-01T00:00:00.000Z"
 

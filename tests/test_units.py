@@ -1,0 +1,107 @@
+"""Pure domain pieces: ids, cursors, text rules, settings. No server needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from todo_service.cursor import CursorCodec
+from todo_service.errors import InvalidCursor, InvalidInput
+from todo_service.ids import SEQUENCE_BITS, IdGenerator
+from todo_service.settings import Settings, SettingsError, settings_from_env
+from todo_service.todo import MAX_ID, clean_text, parse_id
+
+
+def test_ids_are_unique_time_ordered_and_browser_safe() -> None:
+    generator = IdGenerator()
+    ids = [generator.next_id() for _ in range(20_000)]  # more than 4096 in some millisecond
+    assert len(set(ids)) == len(ids)
+    milliseconds = [i >> SEQUENCE_BITS for i in ids]
+    assert milliseconds == sorted(milliseconds)
+    assert all(0 < i <= MAX_ID for i in ids)
+
+
+def test_two_generators_rarely_collide_and_differ_in_sequence() -> None:
+    a, b = IdGenerator(), IdGenerator()
+    assert {a.next_id() for _ in range(100)} != {b.next_id() for _ in range(100)}
+
+
+def test_cursor_round_trips_and_refuses_tampering_and_foreign_tables() -> None:
+    codec = CursorCodec("TodoTable", "s" * 32)
+    cursor = codec.encode(123456789)
+    assert codec.decode(cursor) == 123456789
+    with pytest.raises(InvalidCursor, match="altered"):
+        CursorCodec("OtherTable", "s" * 32).decode(cursor)
+    with pytest.raises(InvalidCursor, match="altered"):
+        CursorCodec("TodoTable", "t" * 32).decode(cursor)
+    with pytest.raises(InvalidCursor, match="malformed"):
+        codec.decode(cursor[:-3])
+    with pytest.raises(InvalidCursor, match="malformed"):
+        codec.decode("%%%")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", 1),
+        (str(MAX_ID), MAX_ID),
+        ("0", None),
+        ("-1", None),
+        ("01", None),
+        ("1.0", None),
+        ("1e3", None),
+        ("+1", None),
+        (str(MAX_ID + 1), None),
+        ("١٢", None),
+        ("", None),
+    ],
+)
+def test_parse_id_accepts_only_canonical_positive_integers(raw: str, expected: int | None) -> None:
+    assert parse_id(raw) == expected
+
+
+def test_clean_text_trims_and_enforces_rules() -> None:
+    assert clean_text("  hi  ") == "hi"
+    assert clean_text("emoji 👍 and 中文") == "emoji 👍 and 中文"
+    for bad, part in [("", "empty"), ("\n\t ", "empty"), ("a\nb", "control"), ("x" * 1001, "1000")]:
+        with pytest.raises(InvalidInput, match=part):
+            clean_text(bad)
+
+
+def test_settings_defaults_and_env() -> None:
+    assert settings_from_env({}) == Settings()
+    settings = settings_from_env(
+        {
+            "TODO_PORT": "9000",
+            "TODO_CORS_ORIGINS": "http://a.test, https://b.test:8443/",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
+            "TODO_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.cors_origins == ("http://a.test", "https://b.test:8443")
+    assert settings.region == "eu-west-1"
+    assert settings.log_level == "DEBUG"
+    assert (
+        settings_from_env({"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "x"}).region
+        == "us-west-2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TODO_PORT": "http"}, "TODO_PORT"),
+        ({"TODO_PORT": "70000"}, "TODO_PORT"),
+        ({"TODO_LOG_LEVEL": "LOUD"}, "TODO_LOG_LEVEL"),
+        ({"AWS_ENDPOINT_URL_DYNAMODB": "localhost:8000"}, "AWS_ENDPOINT_URL_DYNAMODB"),
+        ({"TODO_CORS_ORIGINS": "example.com"}, "TODO_CORS_ORIGINS"),
+        ({"TODO_TABLE_NAME": "no spaces allowed"}, "TODO_TABLE_NAME"),
+        ({"TODO_DYNAMODB_TIMEOUT_S": "-1"}, "TODO_DYNAMODB_TIMEOUT_S"),
+        ({"TODO_DYNAMODB_MAX_CONNECTIONS": "0"}, "TODO_DYNAMODB_MAX_CONNECTIONS"),
+        ({"TODO_CURSOR_SECRET": "short"}, "TODO_CURSOR_SECRET"),
+    ],
+)
+def test_bad_setting_names_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings_from_env(env)
