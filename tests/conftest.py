@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
 from todo_service.dynamodb import open_client
-from todo_service.provisioning import ensure_table
+from todo_service.provisioning import delete_tables, ensure_table
 from todo_service.repository import TodoRepository
 from todo_service.settings import Settings
 
@@ -59,11 +59,11 @@ def base_settings(dynamodb_endpoint: str) -> Settings:
 
 @pytest.fixture
 async def settings(base_settings: Settings) -> AsyncIterator[Settings]:
-    """Settings naming a fresh, empty table, deleted again after the test."""
+    """Settings naming fresh, empty tables, deleted again after the test."""
     async with open_client(base_settings) as client:
         await ensure_table(client, base_settings.table_name)
         yield base_settings
-        await client.delete_table(TableName=base_settings.table_name)
+        await delete_tables(client, base_settings.table_name)
 
 
 @pytest.fixture

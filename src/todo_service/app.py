@@ -3,39 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Final
 
 from aiohttp import web
 
 from .cursor import CursorCodec
 from .dynamodb import open_client
-from .keys import CURSORS, REPOSITORY, SETTINGS
+from .handlers import MAX_BODY_BYTES
+from .keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS
+from .metrics import Metrics, metrics_middleware
 from .middlewares import cors_middleware, error_middleware, request_id_middleware
+from .openapi import openapi_json
 from .repository import TodoRepository
 from .routes import setup_routes
 from .settings import Settings
-
-MAX_BODY_BYTES: Final = 64 * 1024
 
 
 async def dynamodb_ctx(app: web.Application) -> AsyncIterator[None]:
     """One DynamoDB client for the app's whole life: opened at start-up, closed at shutdown."""
     settings = app[SETTINGS]
     async with open_client(settings) as client:
+        app[METRICS].instrument(client)
         app[REPOSITORY] = TodoRepository(client, settings.table_name, settings.dynamodb_timeout_s)
         yield
 
 
 def create_app(settings: Settings) -> web.Application:
+    metrics = Metrics()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
             request_id_middleware,
+            # Outside CORS and the error middleware: it counts the status the client gets.
+            metrics_middleware(metrics),
             cors_middleware(settings.cors_origins),
             error_middleware,
         ],
     )
     app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[OPENAPI] = openapi_json()
     app[CURSORS] = CursorCodec(settings.table_name, settings.cursor_secret)
     app.cleanup_ctx.append(dynamodb_ctx)
     setup_routes(app)

@@ -40,6 +40,13 @@ class PreconditionFailed(TodoError):
     code = "precondition_failed"
 
 
+class IdempotencyKeyReused(TodoError):
+    """An Idempotency-Key came back with a different body: it names another request."""
+
+    status = 422
+    code = "idempotency_key_reused"
+
+
 class Conflict(TodoError):
     status = 409
     code = "conflict"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import re
+from typing import Final, TypeVar
 
 import msgspec
 from aiohttp import web
 
 from .errors import InvalidInput, TodoNotFound
-from .keys import CURSORS, REPOSITORY
+from .keys import CURSORS, METRICS, OPENAPI, REPOSITORY
+from .metrics import metrics_response
 from .responses import JSON_CONTENT_TYPE, json_response
 from .todo import (
     MAX_ID,
@@ -23,8 +25,14 @@ from .todo import (
 )
 
 Body = TypeVar("Body", NewTodo, TodoPatch)
+# The largest request body the app reads (aiohttp's client_max_size); past it, 413.
+MAX_BODY_BYTES: Final = 64 * 1024
 LIST_QUERY_PARAMETERS = frozenset({"limit", "cursor", "completed"})
 HEALTH_MESSAGE = "Nothing here, used for health check. Try /todos instead."
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+REPLAYED_HEADER: Final = "Idempotent-Replayed"
+# Printable ASCII, as the IETF Idempotency-Key draft and Stripe use (e.g. a UUID).
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
 
 
 async def _read_json(request: web.Request, kind: type[Body]) -> Body:
@@ -60,8 +68,19 @@ def _expected_version(request: web.Request) -> int | None:
     raise InvalidInput(f'If-Match must be an ETag from this API such as "3", got {header!r}')
 
 
-def _todo_response(todo: Todo, status: int = 200) -> web.Response:
-    headers = {"ETag": f'"{todo.version}"'}
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is None or IDEMPOTENCY_KEY.fullmatch(key):
+        return key
+    raise InvalidInput(
+        f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters, such as a UUID"
+    )
+
+
+def _todo_response(
+    todo: Todo, status: int = 200, extra_headers: dict[str, str] | None = None
+) -> web.Response:
+    headers = {"ETag": f'"{todo.version}"', **(extra_headers or {})}
     if status == 201:
         headers["Location"] = f"/todos/{todo.id}"
     return json_response(TodoBody.of(todo), status, headers)
@@ -78,6 +97,14 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     await request.app[REPOSITORY].ping()
     return json_response({"status": "ready"})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], content_type=JSON_CONTENT_TYPE)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return metrics_response(request.app[METRICS])
 
 
 async def list_todos(request: web.Request) -> web.Response:
@@ -100,9 +127,16 @@ async def list_todos(request: web.Request) -> web.Response:
 
 
 async def create_todo(request: web.Request) -> web.Response:
+    key = _idempotency_key(request)
     body = await _read_json(request, NewTodo)
-    todo = await request.app[REPOSITORY].create(clean_text(body.text))
-    return _todo_response(todo, status=201)
+    text = clean_text(body.text)
+    repository = request.app[REPOSITORY]
+    if key is None:
+        return _todo_response(await repository.create(text), status=201)
+    created = await repository.create_once(text, key)
+    # A replay answers what the first request answered: the same todo, 201 and Location.
+    replayed = {REPLAYED_HEADER: "true"} if created.replayed else None
+    return _todo_response(created.todo, status=201, extra_headers=replayed)
 
 
 async def get_todo(request: web.Request) -> web.Response:

@@ -23,7 +23,7 @@ _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 CORS_ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_ALLOWED_HEADERS = "Content-Type, If-Match, Idempotency-Key, X-Request-ID"
-CORS_EXPOSED_HEADERS = "Location, ETag, Retry-After, X-Request-ID"
+CORS_EXPOSED_HEADERS = "Location, ETag, Retry-After, X-Request-ID, Idempotent-Replayed"
 CORS_MAX_AGE_S = 600
 
 # An API that only ever answers JSON needs no scripts, frames or sniffing.

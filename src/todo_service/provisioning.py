@@ -1,13 +1,18 @@
-"""`create-table`: make sure the todo table exists and is ACTIVE (idempotent)."""
+"""`create-table`: make sure the service's tables exist and are ACTIVE (idempotent)."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from .table import create_table_request
+from .table import (
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    create_idempotency_table_request,
+    create_table_request,
+    idempotency_table_name,
+)
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -17,15 +22,37 @@ log = logging.getLogger(__name__)
 # DynamoDB takes seconds to make an on-demand table ACTIVE; emulators take none.
 WAIT_DELAY_S: Final = 1
 WAIT_MAX_ATTEMPTS: Final = 120
+# dynalite implements DescribeTimeToLive but not UpdateTimeToLive. Expired records are
+# ignored by the service itself (see repository.py), so time to live only saves space.
+_TTL_UNSUPPORTED: Final = "UnknownOperationException"
 
 
 async def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
-    """Create the table unless it exists, then wait until it is ACTIVE. True if created."""
+    """Create the todo table and its idempotency table unless they exist, wait until both
+    are ACTIVE and time to live is on. True if the todo table was created."""
+    created = await _ensure(client, create_table_request(table_name))
+    await _ensure(client, create_idempotency_table_request(table_name))
+    await _enable_time_to_live(client, idempotency_table_name(table_name))
+    return created
+
+
+async def delete_tables(client: DynamoDBClient, table_name: str) -> None:
+    """Delete the todo table and its idempotency table (the tests' clean-up)."""
+    for name in (table_name, idempotency_table_name(table_name)):
+        try:
+            await client.delete_table(TableName=name)
+        except ClientError as error:
+            if _code(error) != "ResourceNotFoundException":
+                raise
+
+
+async def _ensure(client: DynamoDBClient, request: dict[str, Any]) -> bool:
+    table_name = request["TableName"]
     try:
-        await client.create_table(**create_table_request(table_name))
+        await client.create_table(**request)
         created = True
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+        if _code(error) != "ResourceInUseException":
             raise
         created = False
     waiter = client.get_waiter("table_exists")
@@ -35,3 +62,22 @@ async def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
     )
     log.info("table %s %s and ACTIVE", table_name, "created" if created else "exists")
     return created
+
+
+async def _enable_time_to_live(client: DynamoDBClient, table_name: str) -> None:
+    answer = await client.describe_time_to_live(TableName=table_name)
+    if answer.get("TimeToLiveDescription", {}).get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        return
+    try:
+        await client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE},
+        )
+    except ClientError as error:
+        if _code(error) != _TTL_UNSUPPORTED:
+            raise
+        log.info("this DynamoDB server has no time to live; %s keeps expired records", table_name)
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))

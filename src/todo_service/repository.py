@@ -14,6 +14,16 @@ Stored item::
     createdAt  S   ISO-8601 UTC
     updatedAt  S   ISO-8601 UTC
     version    N   bumped by every write; the ETag and the optimistic-concurrency guard
+    idempotencyKey S  only on todos created with an Idempotency-Key: the key's digest
+
+Idempotency record (the idempotency table, see table.py and `create_once`)::
+
+    idempotencyKey S  SHA-256 of the client's Idempotency-Key (the partition key)
+    todoId     N   the id this key's todo has (or will have)
+    text, createdAt    the todo as it is (or will be) created
+    fingerprint S  SHA-256 of the text, to refuse the same key with another body
+    done       BOOL the todo exists: a replay answers from the record and writes nothing
+    expiresAt  N   epoch seconds; DynamoDB's time to live removes the record after it
 """
 
 from __future__ import annotations
@@ -21,15 +31,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from .errors import BackendUnavailable, Conflict, PreconditionFailed, TodoNotFound
+from .errors import (
+    BackendUnavailable,
+    Conflict,
+    IdempotencyKeyReused,
+    PreconditionFailed,
+    TodoNotFound,
+)
 from .ids import IdGenerator
-from .table import PARTITION_KEY
+from .table import (
+    IDEMPOTENCY_PARTITION_KEY,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    IDEMPOTENCY_TTL_S,
+    PARTITION_KEY,
+    idempotency_table_name,
+)
 from .todo import Todo, now_iso
 
 if TYPE_CHECKING:
@@ -64,6 +88,33 @@ _BUMP_VERSION: Final = "version = if_not_exists(version, :zero) + :one"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Created:
+    todo: Todo
+    # True when an earlier request with the same Idempotency-Key created the todo.
+    replayed: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _IdempotencyRecord:
+    todo: Todo
+    fingerprint: str
+    done: bool
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> _IdempotencyRecord:
+        created_at = item["createdAt"]["S"]
+        todo = Todo(
+            id=int(item["todoId"]["N"]),
+            text=item["text"]["S"],
+            completed=False,
+            created_at=created_at,
+            updated_at=created_at,
+            version=1,
+        )
+        return cls(todo, item["fingerprint"]["S"], bool(item["done"]["BOOL"]))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Page:
     todos: list[Todo]
     # The id to start the next page after, or None when the scan has reached the end.
@@ -93,6 +144,35 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def _condition_failed(error: ClientError) -> bool:
+    return _error_code(error) == "ConditionalCheckFailedException"
+
+
+def _was_retried(error: ClientError) -> bool:
+    """Whether botocore sent the call more than once before this answer.
+
+    After a lost answer (a reset connection, a read timeout) botocore sends a write again. If
+    the first attempt was applied, the retry's condition fails: a create then finds its own
+    todo, a delete finds nothing. Such a failure is ours, not someone else's.
+    """
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _todo_item(todo: Todo) -> dict[str, Any]:
+    return {
+        **_key(todo.id),
+        "text": {"S": todo.text},
+        "completed": _ONE if todo.completed else _ZERO,
+        "createdAt": {"S": todo.created_at},
+        "updatedAt": {"S": todo.updated_at},
+        "version": {"N": str(todo.version)},
+    }
+
+
 def _version_condition(expected_version: int | None, values: dict[str, Any]) -> str:
     """`attribute_exists(id)`, plus a version guard when the client sent If-Match."""
     if expected_version is None:
@@ -108,6 +188,7 @@ class TodoRepository:
     def __init__(self, client: DynamoDBClient, table_name: str, timeout_s: float) -> None:
         self._client = client
         self._table = table_name
+        self._idempotency_table = idempotency_table_name(table_name)
         self._timeout_s = timeout_s
         self._ids = IdGenerator()
 
@@ -126,7 +207,9 @@ class TodoRepository:
             if code in THROTTLING_CODES:
                 raise BackendUnavailable("DynamoDB is throttling requests") from error
             if code == "ResourceNotFoundException":
-                raise BackendUnavailable(f"table {self._table} does not exist") from error
+                raise BackendUnavailable(
+                    f"table {self._table} or {self._idempotency_table} does not exist"
+                ) from error
             raise
         except NoCredentialsError as error:
             raise BackendUnavailable("no AWS credentials are configured") from error
@@ -134,12 +217,13 @@ class TodoRepository:
             raise BackendUnavailable("DynamoDB is unreachable") from error
 
     async def ping(self) -> None:
-        """Raise BackendUnavailable unless the table exists and is ACTIVE."""
+        """Raise BackendUnavailable unless both tables exist and are ACTIVE."""
         async with self._dynamodb():
-            answer = await self._client.describe_table(TableName=self._table)
-        status = answer["Table"].get("TableStatus")
-        if status != "ACTIVE":
-            raise BackendUnavailable(f"table {self._table} is {status}")
+            for table in (self._table, self._idempotency_table):
+                answer = await self._client.describe_table(TableName=table)
+                status = answer["Table"].get("TableStatus")
+                if status != "ACTIVE":
+                    raise BackendUnavailable(f"table {table} is {status}")
 
     async def list(self, limit: int, after_id: int | None, completed: bool | None) -> Page:
         """Up to `limit` todos after `after_id`, following DynamoDB's pages as far as needed.
@@ -178,12 +262,17 @@ class TodoRepository:
 
     async def get(self, todo_id: int) -> Todo:
         async with self._dynamodb():
-            answer = await self._client.get_item(
-                TableName=self._table, Key=_key(todo_id), ConsistentRead=True
-            )
-        if "Item" not in answer:
+            item = await self._item(todo_id)
+        if item is None:
             raise TodoNotFound(todo_id)
-        return _to_todo(answer["Item"])
+        return _to_todo(item)
+
+    async def _item(self, todo_id: int) -> Mapping[str, Any] | None:
+        """The stored item, read strongly consistent, or None."""
+        answer = await self._client.get_item(
+            TableName=self._table, Key=_key(todo_id), ConsistentRead=True
+        )
+        return answer.get("Item")
 
     async def create(self, text: str) -> Todo:
         now = now_iso()
@@ -200,22 +289,160 @@ class TodoRepository:
                 try:
                     await self._client.put_item(
                         TableName=self._table,
-                        Item={
-                            **_key(todo.id),
-                            "text": {"S": text},
-                            "completed": _ZERO,
-                            "createdAt": {"S": now},
-                            "updatedAt": {"S": now},
-                            "version": _ONE,
-                        },
+                        Item=_todo_item(todo),
                         ConditionExpression="attribute_not_exists(id)",
                     )
                 except ClientError as error:
-                    if _error_code(error) != "ConditionalCheckFailedException":
+                    if not _condition_failed(error):
                         raise
+                    if _was_retried(error) and await self._holds(todo):
+                        return todo  # our first attempt was written; its answer was lost
                     continue  # another process took this id: draw the next one
                 return todo
         raise Conflict("could not allocate a unique id; try again")
+
+    async def _holds(self, todo: Todo) -> bool:
+        """Whether the table holds exactly this new todo (ids never repeat in a process)."""
+        item = await self._item(todo.id)
+        return item is not None and _to_todo(item) == todo
+
+    async def create_once(self, text: str, idempotency_key: str) -> Created:
+        """Create a todo at most once per Idempotency-Key, also when retries race.
+
+        Without transactions (dynalite has none), in four single-item conditional writes:
+
+        1. Claim the key: put a record naming a fresh id, if no live record has the key. A
+           request that loses the claim reads the winner's record instead.
+        2. Put the record's todo, if its id is free. Any request holding the record may do
+           this, so a claimant that died half-way is completed by its retry; the id is fixed
+           by the record, so racing puts make one todo. If the id belongs to an unrelated
+           todo (another process drew it), re-point the record at a fresh id and go again.
+        3. Mark the record done, if it still names that id.
+        4. A record that is done answers from itself and writes nothing, so a retry never
+           re-creates a todo that was created and then deleted.
+        """
+        key = {IDEMPOTENCY_PARTITION_KEY: {"S": _digest(idempotency_key)}}
+        fingerprint = _digest(text)
+        async with self._dynamodb():
+            for _ in range(MAX_CREATE_ATTEMPTS):
+                claim = await self._claim(key, text, fingerprint)
+                if claim is None:
+                    continue  # the record expired and vanished between our put and read
+                record, claimed = claim
+                if record.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused(
+                        "this Idempotency-Key was used for a different request body; "
+                        "use a new key for a new todo"
+                    )
+                if record.done:
+                    return Created(record.todo, replayed=True)
+                if not await self._put_claimed(record.todo, key):
+                    await self._repoint(key, record.todo.id)
+                    continue
+                if await self._mark_done(key, record.todo.id):
+                    return Created(record.todo, replayed=not claimed)
+        raise Conflict("could not complete the create for this Idempotency-Key; try again")
+
+    async def _claim(
+        self, key: dict[str, Any], text: str, fingerprint: str
+    ) -> tuple[_IdempotencyRecord, bool] | None:
+        """Our new record and True, or the live record of an earlier request and False."""
+        now = now_iso()
+        now_s = int(time.time())
+        todo = Todo(
+            id=self._ids.next_id(),
+            text=text,
+            completed=False,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        try:
+            await self._client.put_item(
+                TableName=self._idempotency_table,
+                Item={
+                    **key,
+                    "todoId": {"N": str(todo.id)},
+                    "text": {"S": text},
+                    "createdAt": {"S": now},
+                    "fingerprint": {"S": fingerprint},
+                    "done": {"BOOL": False},
+                    IDEMPOTENCY_TTL_ATTRIBUTE: {"N": str(now_s + IDEMPOTENCY_TTL_S)},
+                },
+                # Time to live deletes lazily (within days): an expired record is free to take.
+                ConditionExpression="attribute_not_exists(#key) OR #expires < :now",
+                ExpressionAttributeNames={
+                    "#key": IDEMPOTENCY_PARTITION_KEY,
+                    "#expires": IDEMPOTENCY_TTL_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={":now": {"N": str(now_s)}},
+            )
+            return _IdempotencyRecord(todo, fingerprint, done=False), True
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+        answer = await self._client.get_item(
+            TableName=self._idempotency_table, Key=key, ConsistentRead=True
+        )
+        if "Item" not in answer:
+            return None
+        record = _IdempotencyRecord.of(answer["Item"])
+        # Our own claim, if its first attempt was written and only the answer was lost.
+        return record, record.todo.id == todo.id
+
+    async def _put_claimed(self, todo: Todo, key: dict[str, Any]) -> bool:
+        """Make the record's todo exist; False if its id is held by an unrelated todo."""
+        try:
+            await self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **_todo_item(todo),
+                    IDEMPOTENCY_PARTITION_KEY: key[IDEMPOTENCY_PARTITION_KEY],
+                },
+                ConditionExpression="attribute_not_exists(id)",
+            )
+            return True
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+        item = await self._item(todo.id)
+        # Gone again: it was there a moment ago, so it was created (and someone deleted it).
+        return item is None or item.get(IDEMPOTENCY_PARTITION_KEY) == key[IDEMPOTENCY_PARTITION_KEY]
+
+    async def _repoint(self, key: dict[str, Any], taken_id: int) -> None:
+        try:
+            await self._client.update_item(
+                TableName=self._idempotency_table,
+                Key=key,
+                UpdateExpression="SET todoId = :fresh",
+                ConditionExpression="todoId = :taken AND #done = :false",
+                ExpressionAttributeNames={"#done": "done"},
+                ExpressionAttributeValues={
+                    ":fresh": {"N": str(self._ids.next_id())},
+                    ":taken": {"N": str(taken_id)},
+                    ":false": {"BOOL": False},
+                },
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            # Another request re-pointed the record first; the caller reads it again.
+
+    async def _mark_done(self, key: dict[str, Any], todo_id: int) -> bool:
+        try:
+            await self._client.update_item(
+                TableName=self._idempotency_table,
+                Key=key,
+                UpdateExpression="SET #done = :true",
+                ConditionExpression="todoId = :id",
+                ExpressionAttributeNames={"#done": "done"},
+                ExpressionAttributeValues={":true": {"BOOL": True}, ":id": {"N": str(todo_id)}},
+            )
+            return True
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            return False  # re-pointed meanwhile: the caller starts over from the record
 
     async def update(
         self,
@@ -273,7 +500,7 @@ class TodoRepository:
             try:
                 answer = await self._client.update_item(**params)
             except ClientError as error:
-                if _error_code(error) != "ConditionalCheckFailedException":
+                if not _condition_failed(error):
                     raise
                 await self._raise_condition_failure(todo_id, expected_version)
         return _to_todo(answer["Attributes"])
@@ -292,8 +519,10 @@ class TodoRepository:
             try:
                 await self._client.delete_item(**params)
             except ClientError as error:
-                if _error_code(error) != "ConditionalCheckFailedException":
+                if not _condition_failed(error):
                     raise
+                if _was_retried(error) and await self._item(todo_id) is None:
+                    return  # our first attempt deleted it; only its answer was lost
                 await self._raise_condition_failure(todo_id, expected_version)
 
     async def _raise_condition_failure(self, todo_id: int, expected_version: int | None) -> None:
@@ -303,12 +532,10 @@ class TodoRepository:
         """
         if expected_version is None:
             raise TodoNotFound(todo_id)
-        answer = await self._client.get_item(
-            TableName=self._table, Key=_key(todo_id), ConsistentRead=True
-        )
-        if "Item" not in answer:
+        item = await self._item(todo_id)
+        if item is None:
             raise TodoNotFound(todo_id)
-        current = _to_todo(answer["Item"]).version
+        current = _to_todo(item).version
         raise PreconditionFailed(
             f"todo {todo_id} is at version {current}, not {expected_version}: reload and retry"
         )

@@ -11,6 +11,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", handlers.index)
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/readyz", handlers.readyz)
+    app.router.add_get("/metrics", handlers.metrics)
+    app.router.add_get("/openapi.json", handlers.openapi)
     app.router.add_get("/todos", handlers.list_todos)
     app.router.add_post("/todos", handlers.create_todo)
     app.router.add_get("/todos/{id}", handlers.get_todo)

@@ -1,9 +1,17 @@
-"""The one definition of the todo table: its name, key schema and billing.
+"""The one definition of the service's tables: names, key schemas, billing, time to live.
 
 `todo-service create-table`, the tests and the CDK stack all read these constants, so the
-table that is created locally is the table that is deployed. This module imports nothing
+tables that are created locally are the tables that are deployed. This module imports nothing
 beyond the standard library on purpose: the CDK app imports it without the service's
 dependencies installed.
+
+Two tables:
+
+- the todo table (`TodoTable`), keyed by the NUMBER `id`, as the workshop specifies;
+- its idempotency table (`TodoTable-idempotency`), keyed by the STRING `idempotencyKey`:
+  one record per `Idempotency-Key` a client sent with `POST /todos`, expiring after
+  `IDEMPOTENCY_TTL_S` through DynamoDB's time to live on `expiresAt`. A separate table keeps
+  the todo table's scans (the list) free of records that are not todos.
 """
 
 from __future__ import annotations
@@ -16,14 +24,38 @@ PARTITION_KEY: Final = "id"
 PARTITION_KEY_TYPE: Final = "N"
 BILLING_MODE: Final = "PAY_PER_REQUEST"
 
+IDEMPOTENCY_TABLE_SUFFIX: Final = "-idempotency"
+IDEMPOTENCY_PARTITION_KEY: Final = "idempotencyKey"
+IDEMPOTENCY_PARTITION_KEY_TYPE: Final = "S"
+# The attribute DynamoDB's time to live reads (epoch seconds); the CDK stack enables it.
+IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiresAt"
+# How long a retried create is recognised: a day, as common idempotency-key practice.
+IDEMPOTENCY_TTL_S: Final = 24 * 60 * 60
+
+
+def idempotency_table_name(table_name: str) -> str:
+    """The idempotency table that belongs to the todo table `table_name`."""
+    return table_name + IDEMPOTENCY_TABLE_SUFFIX
+
 
 def create_table_request(table_name: str) -> dict[str, Any]:
     """The CreateTable parameters for the todo table (on-demand, no secondary indexes)."""
+    return _hash_key_table(table_name, PARTITION_KEY, PARTITION_KEY_TYPE)
+
+
+def create_idempotency_table_request(table_name: str) -> dict[str, Any]:
+    """The CreateTable parameters for the idempotency table of the todo table `table_name`."""
+    return _hash_key_table(
+        idempotency_table_name(table_name),
+        IDEMPOTENCY_PARTITION_KEY,
+        IDEMPOTENCY_PARTITION_KEY_TYPE,
+    )
+
+
+def _hash_key_table(name: str, key: str, key_type: str) -> dict[str, Any]:
     return {
-        "TableName": table_name,
-        "AttributeDefinitions": [
-            {"AttributeName": PARTITION_KEY, "AttributeType": PARTITION_KEY_TYPE}
-        ],
-        "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+        "TableName": name,
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": key_type}],
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
         "BillingMode": BILLING_MODE,
     }
