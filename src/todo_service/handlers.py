@@ -47,6 +47,9 @@ async def _read_json(request: web.Request, kind: type[Body]) -> Body:
         raise InvalidInput(f"invalid body: {error}") from None
     except msgspec.DecodeError as error:
         raise InvalidInput(f"body is not valid JSON: {error}") from None
+    except UnicodeDecodeError:
+        # msgspec checks UTF-8 only when it builds a str, and raises Python's own error.
+        raise InvalidInput("body is not valid JSON: it is not UTF-8") from None
 
 
 def _todo_id(request: web.Request) -> int:

@@ -185,12 +185,18 @@ def _version_condition(expected_version: int | None, values: dict[str, Any]) -> 
 
 
 class TodoRepository:
-    def __init__(self, client: DynamoDBClient, table_name: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        timeout_s: float,
+        ids: IdGenerator | None = None,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._idempotency_table = idempotency_table_name(table_name)
         self._timeout_s = timeout_s
-        self._ids = IdGenerator()
+        self._ids = ids or IdGenerator()
 
     @contextlib.asynccontextmanager
     async def _dynamodb(self) -> AsyncIterator[None]:
@@ -323,12 +329,14 @@ class TodoRepository:
         """
         key = {IDEMPOTENCY_PARTITION_KEY: {"S": _digest(idempotency_key)}}
         fingerprint = _digest(text)
+        owner = False  # whether this request claimed the key (it stays so after a re-point)
         async with self._dynamodb():
             for _ in range(MAX_CREATE_ATTEMPTS):
                 claim = await self._claim(key, text, fingerprint)
                 if claim is None:
                     continue  # the record expired and vanished between our put and read
                 record, claimed = claim
+                owner = owner or claimed
                 if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused(
                         "this Idempotency-Key was used for a different request body; "
@@ -340,7 +348,7 @@ class TodoRepository:
                     await self._repoint(key, record.todo.id)
                     continue
                 if await self._mark_done(key, record.todo.id):
-                    return Created(record.todo, replayed=not claimed)
+                    return Created(record.todo, replayed=not owner)
         raise Conflict("could not complete the create for this Idempotency-Key; try again")
 
     async def _claim(

@@ -50,6 +50,17 @@ class TodoPatch(msgspec.Struct, forbid_unknown_fields=True):
     completed: bool | msgspec.UnsetType = msgspec.UNSET
 
 
+# Cc: control characters, and Zl/Zp: line and paragraph separators (a todo is one line of
+# text); Cs: a lone UTF-16 surrogate from a "\ud800" escape, which is not valid Unicode and
+# which DynamoDB would refuse.
+_FORBIDDEN_CATEGORIES: Final = {
+    "Cc": "control character",
+    "Zl": "line separator",
+    "Zp": "paragraph separator",
+    "Cs": "unpaired surrogate",
+}
+
+
 def now_iso() -> str:
     """The current time as ISO-8601 UTC with milliseconds, e.g. 2026-11-27T03:25:52.123Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -65,11 +76,8 @@ def clean_text(raw: str) -> str:
             f"text must be at most {MAX_TEXT_CHARS} characters after trimming (got {len(text)})"
         )
     for position, char in enumerate(text):
-        category = unicodedata.category(char)
-        # Cc: control characters (a todo is one line of text); Cs: a lone UTF-16 surrogate
-        # from a "\ud800" escape, which is not valid Unicode and which DynamoDB would refuse.
-        if category in ("Cc", "Cs"):
-            kind = "control character" if category == "Cc" else "unpaired surrogate"
+        kind = _FORBIDDEN_CATEGORIES.get(unicodedata.category(char))
+        if kind is not None:
             raise InvalidInput(f"text must not contain a {kind} (U+{ord(char):04X} at {position})")
     return text
 

@@ -1,0 +1,132 @@
+"""The OpenAPI document and /metrics: the contract matches the routes, the numbers are there."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from todo_service.app import create_app
+from todo_service.openapi import openapi_document
+from todo_service.settings import Settings
+
+Client = TestClient[Any, Any]
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def documented_operations() -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in openapi_document()["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+def registered_routes() -> set[tuple[str, str]]:
+    app = create_app(Settings())
+    return {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        # aiohttp adds HEAD beside every GET; HTTP defines it as GET without the body.
+        if route.method != "HEAD" and route.resource is not None
+    }
+
+
+def test_every_registered_route_is_documented_and_every_documented_operation_exists() -> None:
+    assert registered_routes() == documented_operations()
+
+
+def test_every_operation_documents_500_and_its_errors_as_json_with_a_request_id() -> None:
+    document = openapi_document()
+    responses = document["components"]["responses"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            statuses = set(operation["responses"])
+            assert "500" in statuses, (method, path)
+            assert "default" not in statuses, "a default answer would make any status valid"
+            for status, answer in operation["responses"].items():
+                if status >= "400":
+                    name = answer["$ref"].rsplit("/", 1)[-1]
+                    assert "application/json" in responses[name]["content"]
+                    assert "X-Request-ID" in responses[name]["headers"]
+    assert "Retry-After" in responses["BackendUnavailable"]["headers"]
+    assert "Allow" in responses["MethodNotAllowed"]["headers"]
+
+
+async def test_openapi_json_is_served_and_is_the_document(api: Client) -> None:
+    response = await api.get("/openapi.json")
+    assert response.status == 200
+    assert response.content_type == "application/json"
+    served = await response.json()
+    assert served == openapi_document()
+    assert served["openapi"].startswith("3.1")
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text format, or 0 if absent."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{re.escape(name)}\{{(.*)\}} (\S+)", line)
+        if match and ",".join(sorted(match.group(1).split(","))) == wanted:
+            return float(match.group(2))
+    return 0.0
+
+
+async def test_metrics_count_requests_by_route_template_and_dynamodb_calls_by_operation(
+    api: Client,
+) -> None:
+    todo = await (await api.post("/todos", json={"text": "measure me"})).json()
+    await api.get(f"/todos/{todo['id']}")
+    await api.get("/todos/424242")
+    await api.get("/no/such/path")
+    response = await api.get("/metrics")
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+    text = await response.text()
+    assert (
+        metric(text, "todo_http_requests_total", method="GET", route="/todos/{id}", status="200")
+        == 1
+    )
+    assert (
+        metric(text, "todo_http_requests_total", method="GET", route="/todos/{id}", status="404")
+        == 1
+    )
+    assert (
+        metric(text, "todo_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    )
+    assert (
+        metric(
+            text,
+            "todo_http_request_duration_seconds_count",
+            method="POST",
+            route="/todos",
+            status="201",
+        )
+        == 1
+    )
+    assert metric(text, "todo_dynamodb_calls_total", operation="PutItem") == 1
+    assert metric(text, "todo_dynamodb_calls_total", operation="GetItem") == 2
+    assert metric(text, "todo_dynamodb_call_duration_seconds_count", operation="GetItem") == 2
+    assert "todo_dynamodb_errors_total" in text
+    assert f"/todos/{todo['id']}" not in text, "raw paths would make unbounded label values"
+
+
+async def test_dynamodb_errors_are_counted_by_operation_and_code(
+    settings: Settings, aiohttp_client: Any
+) -> None:
+    api = await aiohttp_client(create_app(settings))
+    await api.delete("/todos/424242")  # a failed condition: ConditionalCheckFailedException
+    text = await (await api.get("/metrics")).text()
+    assert (
+        metric(
+            text,
+            "todo_dynamodb_errors_total",
+            operation="DeleteItem",
+            code="ConditionalCheckFailedException",
+        )
+        == 1
+    )
