@@ -40,6 +40,12 @@ async def _read_json(request: web.Request, kind: type[Body]) -> Body:
         raise web.HTTPUnsupportedMediaType(
             text=f"Content-Type must be {JSON_CONTENT_TYPE}, not {request.content_type!r}"
         )
+    declared = request.content_length
+    if declared is not None and declared > request.client_max_size:
+        # Refuse on the declared length, before waiting for a body that may never come.
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=request.client_max_size, actual_size=declared
+        )
     raw = await request.read()  # raises 413 past the app's client_max_size
     try:
         return msgspec.json.decode(raw, type=kind)
