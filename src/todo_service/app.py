@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -17,6 +18,8 @@ from .repository import TodoRepository
 from .routes import setup_routes
 from .settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 async def dynamodb_ctx(app: web.Application) -> AsyncIterator[None]:
     """One DynamoDB client for the app's whole life: opened at start-up, closed at shutdown."""
@@ -25,6 +28,8 @@ async def dynamodb_ctx(app: web.Application) -> AsyncIterator[None]:
         app[METRICS].instrument(client)
         app[REPOSITORY] = TodoRepository(client, settings.table_name, settings.dynamodb_timeout_s)
         yield
+    # At shutdown this runs after in-flight requests have finished (or the grace period ended).
+    log.info("DynamoDB client closed")
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import IO, Any, Final
 
@@ -41,10 +41,18 @@ def free_port() -> int:
 class LocalServer:
     """A server child process on a loopback port, started and stopped as a context manager."""
 
-    def __init__(self, argv: Callable[[int], Sequence[str]], name: str, port: int = 0) -> None:
+    def __init__(
+        self,
+        argv: Callable[[int], Sequence[str]],
+        name: str,
+        port: int = 0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self._argv = argv
         self.name = name
         self.port = port or free_port()
+        # The child's environment: ours, unless given (the tests start services with their own).
+        self._env = None if env is None else dict(env)
         self._process: subprocess.Popen[bytes] | None = None
         # The child's output goes to a file, not a pipe: an unread pipe fills and blocks it.
         self._output: IO[bytes] | None = None
@@ -60,6 +68,7 @@ class LocalServer:
             stdin=subprocess.DEVNULL,
             stdout=self._output,
             stderr=subprocess.STDOUT,
+            env=self._env,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -89,18 +98,27 @@ class LocalServer:
         self._output.seek(0)
         return self._output.read().decode(errors="replace")
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout_s`; the exit code (None if never started)."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.terminate()
             try:
-                process.wait(STOP_TIMEOUT_S)
+                process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
         if self._output is not None:
             self._output.close()
             self._output = None
+        return None if process is None else process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an out-of-memory kill would: no clean-up in the child."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+        self.stop()
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -43,9 +43,7 @@ async def _read_json(request: web.Request, kind: type[Body]) -> Body:
     declared = request.content_length
     if declared is not None and declared > request.client_max_size:
         # Refuse on the declared length, before waiting for a body that may never come.
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=request.client_max_size, actual_size=declared
-        )
+        raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=declared)
     raw = await request.read()  # raises 413 past the app's client_max_size
     try:
         return msgspec.json.decode(raw, type=kind)

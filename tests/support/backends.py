@@ -31,13 +31,17 @@ def selected_backends() -> list[str]:
     return names
 
 
-def dynalite_server() -> LocalServer:
+def dynalite_server(port: int = 0, directory: Path | None = None) -> LocalServer:
+    """dynalite on a loopback port: in memory, or on disk in `directory` (survives a kill)."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("the dynalite backend needs Node.js (node) on PATH")
     if not (ROOT / "node_modules" / "dynalite").is_dir():
         pytest.skip("the dynalite backend needs `npm ci` at the repository root")
-    return LocalServer(lambda port: [node, str(DYNALITE_SCRIPT), str(port)], "dynalite")
+    on_disk = [] if directory is None else [str(directory)]
+    return LocalServer(
+        lambda port: [node, str(DYNALITE_SCRIPT), str(port), *on_disk], "dynalite", port
+    )
 
 
 @contextmanager
