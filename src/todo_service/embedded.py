@@ -54,6 +54,7 @@ class LocalServer:
         # The child's environment: ours, unless given (the tests start services with their own).
         self._env = None if env is None else dict(env)
         self._process: subprocess.Popen[bytes] | None = None
+        self.final_output = ""
         # The child's output goes to a file, not a pipe: an unread pipe fills and blocks it.
         self._output: IO[bytes] | None = None
 
@@ -109,6 +110,8 @@ class LocalServer:
                 process.kill()
                 process.wait()
         if self._output is not None:
+            # Kept for the caller: what a stopped server said is often the point (shutdown).
+            self.final_output = self.output()
             self._output.close()
             self._output = None
         return None if process is None else process.returncode

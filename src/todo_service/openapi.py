@@ -25,6 +25,10 @@ from .todo import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
 OPENAPI_VERSION: Final = "3.1.0"
 JSON: Final = "application/json"
 _REF: Final = "#/components"
+# What todo.clean_text refuses, as a regular expression class: control characters, line and
+# paragraph separators. (Lone surrogates cannot be written in JSON text that parses.)
+_FORBIDDEN_CHARS: Final = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+_TEXT_CHAR: Final = f"[^{_FORBIDDEN_CHARS}]"
 
 # The 4xx/5xx responses, each with the error codes its body can carry.
 _ERRORS: Final = {
@@ -113,7 +117,12 @@ def _schemas() -> dict[str, Any]:
         "format": "date-time",
         "description": "ISO-8601 UTC with milliseconds, e.g. 2026-11-27T03:25:52.123Z",
     }
-    text = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS}
+    text = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_TEXT_CHARS,
+        "pattern": f"^{_TEXT_CHAR}*[^\\s{_FORBIDDEN_CHARS}]{_TEXT_CHAR}*$",
+    }
     return {
         "TodoId": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "Todo": {
@@ -246,7 +255,8 @@ def _parameters() -> dict[str, Any]:
             "name": REQUEST_ID_HEADER,
             "in": "header",
             "required": False,
-            "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+            "description": "Echoed if it is 1-128 of [A-Za-z0-9._:-]; otherwise replaced.",
+            "schema": {"type": "string"},
         },
     }
 
@@ -326,7 +336,7 @@ def _paths() -> dict[str, Any]:
                         "name": "cursor",
                         "in": "query",
                         "description": "The `next` of the previous page, unchanged.",
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "minLength": 1},
                     },
                     {"name": "completed", "in": "query", "schema": {"type": "boolean"}},
                     request_id,
