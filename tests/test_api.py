@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from todo_service.repository import TodoRepository
+from todo_service.dynamodb import open_client
+from todo_service.provisioning import ensure_table
+from todo_service.settings import Settings
 from todo_service.todo import MAX_ID
 
 Client = TestClient[Any, Any]
@@ -254,10 +256,8 @@ async def test_tampered_cursor_is_400(api: Client) -> None:
 
 
 async def test_readyz_is_503_with_retry_after_when_table_is_missing(
-    api: Client, repository: TodoRepository, settings: Any
+    api: Client, settings: Settings
 ) -> None:
-    from todo_service.dynamodb import open_client
-
     async with open_client(settings) as client:
         await client.delete_table(TableName=settings.table_name)
     try:
@@ -266,8 +266,6 @@ async def test_readyz_is_503_with_retry_after_when_table_is_missing(
         assert response.headers["Retry-After"] == "1"
         await assert_error(await api.get("/todos"), 503, "backend_unavailable")
     finally:
-        from todo_service.provisioning import ensure_table
-
         async with open_client(settings) as client:
             await ensure_table(client, settings.table_name)
 
