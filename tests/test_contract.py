@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
 from todo_service.openapi import openapi_document
+from todo_service.repository import SERVICE_OPERATIONS
 from todo_service.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -130,3 +131,26 @@ async def test_dynamodb_errors_are_counted_by_operation_and_code(
         )
         == 1
     )
+
+
+async def test_the_service_calls_only_the_dynamodb_operations_it_declares(api: Client) -> None:
+    """SERVICE_OPERATIONS is what the deployed task role grants: nothing else may be called."""
+    todo = await (await api.post("/todos", json={"text": "a"})).json()
+    await api.post("/todos", json={"text": "b"}, headers={"Idempotency-Key": "k"})
+    await api.post("/todos", json={"text": "b"}, headers={"Idempotency-Key": "k"})
+    path = f"/todos/{todo['id']}"
+    for method, url, kwargs in [
+        ("GET", "/readyz", {}),
+        ("GET", "/todos", {"params": {"limit": "1"}}),
+        ("GET", "/todos", {"params": {"completed": "true"}}),
+        ("GET", path, {}),
+        ("PATCH", path, {"json": {"text": "c"}, "headers": {"If-Match": '"9"'}}),
+        ("PATCH", path, {"json": {"completed": True}}),
+        ("POST", f"{path}/toggle", {}),
+        ("DELETE", path, {"headers": {"If-Match": '"9"'}}),
+        ("DELETE", path, {}),
+    ]:
+        assert (await api.request(method, url, **kwargs)).status < 500
+    text = await (await api.get("/metrics")).text()
+    called = set(re.findall(r'todo_dynamodb_calls_total\{operation="(\w+)"\}', text))
+    assert called == SERVICE_OPERATIONS
