@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
-from todo_service.openapi import openapi_document
+from todo_service.errors import InvalidInput
+from todo_service.openapi import TEXT_PATTERN, openapi_document
 from todo_service.repository import SERVICE_OPERATIONS
 from todo_service.settings import Settings
+from todo_service.todo import clean_text
 
 Client = TestClient[Any, Any]
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -154,3 +157,23 @@ async def test_the_service_calls_only_the_dynamodb_operations_it_declares(api: C
     text = await (await api.get("/metrics")).text()
     called = set(re.findall(r'todo_dynamodb_calls_total\{operation="(\w+)"\}', text))
     assert called == SERVICE_OPERATIONS
+
+
+def test_the_documented_text_pattern_accepts_exactly_what_the_code_accepts() -> None:
+    """Every code point, in the middle of a text: the contract and clean_text agree."""
+    pattern = re.compile(TEXT_PATTERN)
+    disagreements = []
+    for code_point in range(sys.maxunicode + 1):
+        if 0xD800 <= code_point <= 0xDFFF:
+            continue  # lone surrogates never reach clean_text: the JSON decoder refuses them
+        text = f"a{chr(code_point)}b"
+        try:
+            clean_text(text)
+            accepted = True
+        except InvalidInput:
+            accepted = False
+        if accepted != bool(pattern.search(text)):
+            disagreements.append(f"U+{code_point:04X}")
+    assert not disagreements, disagreements[:20]
+    assert not pattern.search(" \u3000\t ")
+    assert pattern.search(" x ")

@@ -77,4 +77,7 @@ async def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_0(
         log = [json.loads(line) for line in api.final_output.splitlines() if line.startswith("{")]
         messages = [entry["message"] for entry in log]
         assert messages[-1] == "DynamoDB client closed", messages[-5:]
-        assert messages.count("request") >= IN_FLIGHT + 1
+        requests = [entry for entry in log if entry["message"] == "request"]
+        assert len(requests) >= IN_FLIGHT + 1
+        for entry in requests:  # the access log: one JSON line per request, all fields there
+            assert {"method", "path", "status", "durationMs", "requestId"} <= set(entry), entry

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's request id is echoed into logs and headers, so only a safe, short one is kept.
-_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 CORS_ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_ALLOWED_HEADERS = "Content-Type, If-Match, Idempotency-Key, X-Request-ID"
@@ -49,7 +49,7 @@ _HTTP_ERROR_CODES = {
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = supplied if _CLIENT_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+    request_id = supplied if SAFE_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
     token = request_id_var.set(request_id)
     try:
         response = await handler(request)

@@ -18,8 +18,8 @@ from typing import Any, Final
 import msgspec
 
 from . import __version__
-from .handlers import IDEMPOTENCY_KEY_HEADER, MAX_BODY_BYTES, REPLAYED_HEADER
-from .middlewares import REQUEST_ID_HEADER, SECURITY_HEADERS
+from .handlers import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER, MAX_BODY_BYTES, REPLAYED_HEADER
+from .middlewares import REQUEST_ID_HEADER, SAFE_REQUEST_ID, SECURITY_HEADERS
 from .todo import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
 
 OPENAPI_VERSION: Final = "3.1.0"
@@ -29,6 +29,8 @@ _REF: Final = "#/components"
 # paragraph separators. (Lone surrogates cannot be written in JSON text that parses.)
 _FORBIDDEN_CHARS: Final = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
 _TEXT_CHAR: Final = f"[^{_FORBIDDEN_CHARS}]"
+# A todo's text: allowed characters only, at least one of them not white space.
+TEXT_PATTERN: Final = f"^{_TEXT_CHAR}*[^\\s{_FORBIDDEN_CHARS}]{_TEXT_CHAR}*$"
 
 # The 4xx/5xx responses, each with the error codes its body can carry.
 _ERRORS: Final = {
@@ -52,6 +54,11 @@ _ERRORS: Final = {
         "Retry-After seconds.",
     ),
 }
+
+
+def _whole(pattern: str) -> str:
+    """A Python fullmatch pattern as a JSON Schema pattern (which searches, unanchored)."""
+    return f"^(?:{pattern})$"
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -121,7 +128,7 @@ def _schemas() -> dict[str, Any]:
         "type": "string",
         "minLength": 1,
         "maxLength": MAX_TEXT_CHARS,
-        "pattern": f"^{_TEXT_CHAR}*[^\\s{_FORBIDDEN_CHARS}]{_TEXT_CHAR}*$",
+        "pattern": TEXT_PATTERN,
     }
     return {
         "TodoId": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -204,7 +211,7 @@ def _headers() -> dict[str, Any]:
         "RequestId": {
             "description": "The client's X-Request-ID if it was safe, else a new one.",
             "required": True,
-            "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+            "schema": {"type": "string", "pattern": _whole(SAFE_REQUEST_ID.pattern)},
         },
         "ETag": {
             "description": "The todo's version; send it back in If-Match.",
@@ -249,13 +256,13 @@ def _parameters() -> dict[str, Any]:
             "required": False,
             "description": "A retried POST with the same key and body answers the same todo "
             "and creates nothing more (for 24 hours).",
-            "schema": {"type": "string", "pattern": "^[!-~][ -~]{0,254}$"},
+            "schema": {"type": "string", "pattern": _whole(IDEMPOTENCY_KEY.pattern)},
         },
         "RequestId": {
             "name": REQUEST_ID_HEADER,
             "in": "header",
             "required": False,
-            "description": "Echoed if it is 1-128 of [A-Za-z0-9._:-]; otherwise replaced.",
+            "description": f"Echoed if it matches {SAFE_REQUEST_ID.pattern}; otherwise replaced.",
             "schema": {"type": "string"},
         },
     }
