@@ -15,65 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
-from todo_service.dynamodb import open_client
 from todo_service.embedded import LocalServer, free_port, moto_server
-from todo_service.provisioning import ensure_table
-from todo_service.repository import TodoRepository
-from todo_service.settings import Settings
 
 from .support.backends import dynalite_server
-from .support.faults import FaultProxy
-from .support.service import REGION, fresh_table_name, service_env, service_process
+from .support.faults import proxy_to
+from .support.service import (
+    create_tables,
+    fresh_table_name,
+    running,
+    service_env,
+    service_process,
+    stored_ids,
+)
 
 DEADLINE_S = 2.0  # TODO_DYNAMODB_TIMEOUT_S of the services started here
 # How much later than the deadline an answer may come: event loop, process and CI noise.
 SLACK_S = 1.5
 LOAD_S = 6.0
 LOAD_WORKERS = 8
-
-
-def backend_settings(endpoint_url: str, table_name: str) -> Settings:
-    return Settings(table_name=table_name, endpoint_url=endpoint_url, region=REGION)
-
-
-async def create_tables(endpoint_url: str, table_name: str) -> None:
-    async with open_client(backend_settings(endpoint_url, table_name)) as client:
-        await ensure_table(client, table_name)
-
-
-async def stored_ids(endpoint_url: str, table_name: str) -> set[int]:
-    """Every id in the table, read straight from the backend, not through the service."""
-    settings = backend_settings(endpoint_url, table_name)
-    ids: set[int] = set()
-    async with open_client(settings) as client:
-        repository = TodoRepository(client, table_name, timeout_s=30)
-        after: int | None = None
-        while True:
-            page = await repository.list(100, after, None)
-            ids |= {todo.id for todo in page.todos}
-            if page.last_id is None:
-                return ids
-            after = page.last_id
-
-
-@asynccontextmanager
-async def running(server: LocalServer) -> AsyncIterator[LocalServer]:
-    await asyncio.to_thread(server.start)
-    try:
-        yield server
-    finally:
-        await asyncio.to_thread(server.stop)
-
-
-@asynccontextmanager
-async def proxy_to(upstream_port: int) -> AsyncIterator[FaultProxy]:
-    proxy = await FaultProxy(upstream_port).start()
-    try:
-        yield proxy
-    finally:
-        await proxy.close()
 
 
 def service(endpoint_url: str, table_name: str, deadline_s: float = DEADLINE_S) -> LocalServer:
@@ -352,9 +312,3 @@ async def test_lost_answers_to_writes_neither_duplicate_nor_misreport_them() -> 
             assert keyed.status == 201, await keyed.text()
             assert "Idempotent-Replayed" not in keyed.headers  # its own claim, not a replay
             assert await stored_ids(backend.endpoint_url, table) == {(await keyed.json())["id"]}
-
-
-@pytest.fixture(autouse=True)
-def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

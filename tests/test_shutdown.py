@@ -19,18 +19,21 @@ import pytest
 from todo_service.embedded import LOOPBACK, moto_server
 from todo_service.server import SHUTDOWN_GRACE_S
 
-from .support.service import fresh_table_name, service_env, service_process
-from .test_faults import create_tables, proxy_to, running, stored_ids
+from .support.faults import proxy_to
+from .support.service import (
+    create_tables,
+    fresh_table_name,
+    running,
+    service_env,
+    service_process,
+    stored_ids,
+)
 
 IN_FLIGHT = 12
 DYNAMODB_DELAY_S = 2.0
 
 
-async def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_0(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+async def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_0() -> None:
     table = fresh_table_name()
     async with running(moto_server()) as backend, proxy_to(backend.port) as proxy:
         await create_tables(backend.endpoint_url, table)

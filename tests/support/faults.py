@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Final, Literal
 
 from todo_service.embedded import LOOPBACK, free_port
@@ -148,3 +149,12 @@ def _throttling_answer() -> bytes:
         f"Content-Length: {len(THROTTLING_BODY)}\r\n\r\n"
     )
     return head.encode() + THROTTLING_BODY
+
+
+@asynccontextmanager
+async def proxy_to(upstream_port: int) -> AsyncIterator[FaultProxy]:
+    proxy = await FaultProxy(upstream_port).start()
+    try:
+        yield proxy
+    finally:
+        await proxy.close()

@@ -3,12 +3,18 @@ signal or starve it: fault injection, graceful shutdown, the fuzzer, the soak te
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
+from todo_service.dynamodb import open_client
 from todo_service.embedded import LOOPBACK, LocalServer
+from todo_service.provisioning import ensure_table
+from todo_service.repository import TodoRepository
+from todo_service.settings import Settings
 
 REGION = "us-east-1"
 
@@ -49,3 +55,37 @@ def service_process(env: Mapping[str, str], port: int = 0) -> LocalServer:
 
 def fresh_table_name() -> str:
     return f"TodoTable-{uuid.uuid4().hex[:12]}"
+
+
+@asynccontextmanager
+async def running(server: LocalServer) -> AsyncIterator[LocalServer]:
+    """A LocalServer started and stopped without blocking the event loop (where a
+    FaultProxy in front of it may be serving)."""
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+def backend_settings(endpoint_url: str, table_name: str) -> Settings:
+    return Settings(table_name=table_name, endpoint_url=endpoint_url, region=REGION)
+
+
+async def create_tables(endpoint_url: str, table_name: str) -> None:
+    async with open_client(backend_settings(endpoint_url, table_name)) as client:
+        await ensure_table(client, table_name)
+
+
+async def stored_ids(endpoint_url: str, table_name: str) -> set[int]:
+    """Every id in the table, read straight from the backend, not through the service."""
+    ids: set[int] = set()
+    async with open_client(backend_settings(endpoint_url, table_name)) as client:
+        repository = TodoRepository(client, table_name, timeout_s=30)
+        after: int | None = None
+        while True:
+            page = await repository.list(100, after, None)
+            ids |= {todo.id for todo in page.todos}
+            if page.last_id is None:
+                return ids
+            after = page.last_id
