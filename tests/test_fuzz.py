@@ -48,7 +48,7 @@ def schemathesis_command() -> str:
     return command
 
 
-def test_schemathesis_finds_no_failure_in_any_operation() -> None:
+def test_schemathesis_finds_no_failure_in_any_operation(tmp_path: Path) -> None:
     command = schemathesis_command()
     table = fresh_table_name()
     with moto_server() as backend:
@@ -76,6 +76,7 @@ def test_schemathesis_finds_no_failure_in_any_operation() -> None:
                 capture_output=True,
                 text=True,
                 timeout=RUN_TIMEOUT_S,
+                cwd=tmp_path,  # Schemathesis keeps a cache in ./.schemathesis
                 check=False,
             )
     output = result.stdout + result.stderr
