@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import aws_cdk as cdk
-from constructs import Construct
+from constructs import Construct, Node
 
 from .access_logs import AccessLogBucket
 from .network import TodoNetwork
@@ -28,7 +28,7 @@ class TodoStackProps:
     web_directory: Path = REPOSITORY_ROOT / "web"
     # The Dockerfile's BASE_IMAGE build argument; None keeps the Dockerfile's default.
     base_image: str | None = None
-    # One NAT gateway per AZ keeps each AZ's tasks independent of the other AZ; 1 saves ~$33 a
+    # One NAT gateway per AZ keeps each AZ's tasks independent of the other AZ; 1 saves ~$36 a
     # month and makes that AZ a shared dependency for image pulls, logs and secrets.
     nat_gateways: int = 2
     min_tasks: int = 2
@@ -37,7 +37,7 @@ class TodoStackProps:
     table_name: str | None = None
 
     @classmethod
-    def from_context(cls, node: Any) -> TodoStackProps:
+    def from_context(cls, node: Node) -> TodoStackProps:
         """The defaults, with any `todo:<field name in camelCase>` context value applied."""
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):

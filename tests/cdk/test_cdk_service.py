@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import ClassVar
 
+import aws_cdk as cdk
 from aws_cdk.assertions import Match, Template
 
 from todo_cdk.network import VPC_CIDR
@@ -136,17 +136,14 @@ def test_image_is_built_from_the_repository_root_dockerfile_by_default() -> None
 
 
 def test_context_overrides_the_props(tmp_path: Path) -> None:
-    class Node:
-        values: ClassVar = {
+    app = cdk.App(
+        context={
             "todo:baseImage": "debian:bookworm",
             "todo:natGateways": "1",
             "todo:webDirectory": str(tmp_path),
         }
-
-        def try_get_context(self, key: str) -> object:
-            return self.values.get(key)
-
-    props = TodoStackProps.from_context(Node())
+    )
+    props = TodoStackProps.from_context(app.node)
     assert props.base_image == "debian:bookworm"
     assert props.nat_gateways == 1
     assert props.web_directory == tmp_path
