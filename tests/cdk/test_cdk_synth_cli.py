@@ -44,7 +44,6 @@ def test_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
         "--output",
         str(outdir),
         "--no-notices",
-        "--no-version-reporting",
         "--quiet",
     ]
     for key, value in asset_context().items():
@@ -69,7 +68,7 @@ def test_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
         [{"AttributeName": "id", "KeyType": "HASH"}]
     ]
     assert set(template["Outputs"]) >= {"WebsiteUrl", "ApiUrl", "TableName"}
-    # Version reporting is off: no AWS::CDK::Metadata resource phones home on deploy.
+    # cdk.json turns version reporting off: no AWS::CDK::Metadata resource reports home.
     assert all(r["Type"] != "AWS::CDK::Metadata" for r in template["Resources"].values())
     manifest = json.loads((outdir / "manifest.json").read_text())
     stack = manifest["artifacts"]["TodoService"]
