@@ -32,6 +32,7 @@ class TodoNetwork(Construct):
         flow_log_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.cidr = VPC_CIDR
         self.vpc = ec2.Vpc(
             self,
             "Vpc",

@@ -17,7 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from .network import VPC_CIDR
+from .network import TodoNetwork
 from .table import TodoTable
 
 # The Dockerfile's TODO_PORT and EXPOSE.
@@ -47,7 +47,7 @@ class TodoApiService(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
+        network: TodoNetwork,
         table: TodoTable,
         image_directory: Path,
         base_image: str | None,
@@ -56,6 +56,7 @@ class TodoApiService(Construct):
         access_log_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
+        vpc = network.vpc
         private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
         # Several tasks serve one table, so they must share the key that signs list cursors:
@@ -149,7 +150,7 @@ class TodoApiService(Construct):
         )
         # CloudFront's VPC origin connects from network interfaces it places in this VPC.
         alb_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(VPC_CIDR),
+            ec2.Peer.ipv4(network.cidr),
             ec2.Port.tcp(LISTENER_PORT),
             "HTTP from CloudFront's VPC origin inside the VPC",
         )

@@ -75,7 +75,7 @@ class TodoServiceStack(cdk.Stack):
         self.api = TodoApiService(
             self,
             "Api",
-            vpc=network.vpc,
+            network=network,
             table=self.table,
             image_directory=props.image_directory,
             base_image=props.base_image,

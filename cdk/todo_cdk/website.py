@@ -15,6 +15,8 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import Construct
 
+from .service import LISTENER_PORT
+
 # The API's routes, sent to the load balancer; every other path is the page, from S3.
 API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz")
 CONFIG_FILE: Final = "config.js"
@@ -102,7 +104,7 @@ class TodoWebsite(Construct):
         api_origin = origins.VpcOrigin.with_application_load_balancer(
             api_load_balancer,
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
-            http_port=80,
+            http_port=LISTENER_PORT,
         )
         api_behavior = cloudfront.BehaviorOptions(
             origin=api_origin,
@@ -110,7 +112,8 @@ class TodoWebsite(Construct):
             allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
             # Query strings (limit, cursor, completed), If-Match, Content-Type, X-Request-ID:
-            # all of it; Host stays CloudFront's so the ALB sees a host it answers to.
+            # everything but Host, which CloudFront sets to the origin's own (the managed
+            # policy meant for load balancer origins).
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
         )
         self.distribution = cloudfront.Distribution(
