@@ -6,9 +6,14 @@ import re
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from todo_service.repository import TodoRepository
+from todo_service.app import create_app
+from todo_service.dynamodb import open_client
+from todo_service.logs import JsonFormatter
+from todo_service.provisioning import ensure_table
+from todo_service.settings import Settings
 from todo_service.todo import MAX_ID
 
 Client = TestClient[Any, Any]
@@ -254,10 +259,8 @@ async def test_tampered_cursor_is_400(api: Client) -> None:
 
 
 async def test_readyz_is_503_with_retry_after_when_table_is_missing(
-    api: Client, repository: TodoRepository, settings: Any
+    api: Client, settings: Settings
 ) -> None:
-    from todo_service.dynamodb import open_client
-
     async with open_client(settings) as client:
         await client.delete_table(TableName=settings.table_name)
     try:
@@ -266,8 +269,6 @@ async def test_readyz_is_503_with_retry_after_when_table_is_missing(
         assert response.headers["Retry-After"] == "1"
         await assert_error(await api.get("/todos"), 503, "backend_unavailable")
     finally:
-        from todo_service.provisioning import ensure_table
-
         async with open_client(settings) as client:
             await ensure_table(client, settings.table_name)
 
@@ -291,3 +292,46 @@ async def test_etag_if_match_guards_patch_and_delete(api: Client) -> None:
         await api.delete(path, headers={"If-Match": '"1"'}), 412, "precondition_failed"
     )
     assert (await api.delete(path, headers={"If-Match": '"2"'})).status == 204
+
+
+async def test_toggle_works_on_an_item_put_by_hand_with_a_bool_completed(
+    api: Client, settings: Settings
+) -> None:
+    # The raw item is the point here: what someone might put with the AWS CLI.
+    async with open_client(settings) as client:
+        await client.put_item(
+            TableName=settings.table_name,
+            Item={"id": {"N": "77"}, "text": {"S": "by hand"}, "completed": {"BOOL": True}},
+        )
+    first = await api.post("/todos/77/toggle")
+    assert first.status == 200, await first.text()
+    assert (await first.json())["completed"] is False
+    second = await (await api.post("/todos/77/toggle")).json()
+    assert second["completed"] is True
+    async with open_client(settings) as client:
+        item = (await client.get_item(TableName=settings.table_name, Key={"id": {"N": "77"}}))[
+            "Item"
+        ]
+    assert item["completed"] == {"N": "1"}
+
+
+async def test_unexpected_error_is_json_500_with_a_request_id_that_is_logged(
+    settings: Settings, aiohttp_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings)
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("secret internal detail")
+
+    app.router.add_get("/broken", broken)
+    api = await aiohttp_client(app)
+    response = await api.get("/broken")
+    assert response.status == 500
+    body = await response.json()
+    request_id = body["error"]["requestId"]
+    assert request_id == response.headers["X-Request-ID"]
+    assert "secret internal detail" not in await response.text()
+    assert "Traceback" not in await response.text()
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any(getattr(r, "exc_info", None) for r in logged)
+    assert any(request_id in JsonFormatter().format(r) for r in logged)

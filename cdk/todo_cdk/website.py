@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Final
 
@@ -15,36 +14,25 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import Construct
 
+from todo_service.website import (
+    INDEX_FILE,
+    STATIC_CACHE_CONTROL,
+    config_js,
+    content_security_policy,
+)
+
 from .service import LISTENER_PORT
 
 # The API's routes, sent to the load balancer; every other path is the page, from S3.
 API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz")
 CONFIG_FILE: Final = "config.js"
-INDEX_FILE: Final = "index.html"
-# The page's own Content-Security-Policy for a same-origin API, as `todo-service web` sends it:
-# only our own files run, and the page talks to its own origin alone.
-PAGE_CONTENT_SECURITY_POLICY: Final = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+# The API is behind the same distribution: the page calls its own origin.
+SAME_ORIGIN: Final = ""
 
 
 def cdk_nag_regex(pattern: str) -> RegexAppliesTo:
     """A cdk-nag `applies_to` entry matching findings by a regular expression."""
     return RegexAppliesTo(regex=f"/{pattern}/")
-
-
-def config_js(api_base_url: str) -> str:
-    """The page's config.js: `window.TODO_CONFIG = {"apiBaseUrl": ...};` ("" = same origin)."""
-    return f"window.TODO_CONFIG = {json.dumps({'apiBaseUrl': api_base_url})};\n"
 
 
 class TodoWebsite(Construct):
@@ -53,8 +41,8 @@ class TodoWebsite(Construct):
     The default behaviour serves `web/` from a private bucket through Origin Access Control;
     the API's paths go to the internal load balancer through a VPC origin, uncached, with
     every method, query string and header but Host passed on. config.js is generated here,
-    never taken from disk, and names the same origin ("") since the API is behind this
-    distribution too.
+    never taken from disk, by the page server's own `config_js`, and names the same origin
+    ("") since the API is behind this distribution too.
     """
 
     def __init__(
@@ -86,7 +74,9 @@ class TodoWebsite(Construct):
             comment="todo-service page: CSP and the usual security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=PAGE_CONTENT_SECURITY_POLICY, override=True
+                    # The policy `todo-service web` sends with the page, for a same-origin API.
+                    content_security_policy=content_security_policy(SAME_ORIGIN),
+                    override=True,
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
@@ -142,11 +132,11 @@ class TodoWebsite(Construct):
             sources=[
                 # A config.js left on disk by local use must never shadow the generated one.
                 s3deploy.Source.asset(str(web_directory), exclude=[CONFIG_FILE]),
-                s3deploy.Source.data(CONFIG_FILE, config_js("")),
+                s3deploy.Source.data(CONFIG_FILE, config_js(SAME_ORIGIN).decode()),
             ],
             # The file names carry no content hash, so browsers revalidate (cheaply, by ETag)
             # and every deployment invalidates CloudFront's copies.
-            cache_control=[s3deploy.CacheControl.no_cache()],
+            cache_control=[s3deploy.CacheControl.from_string(STATIC_CACHE_CONTROL)],
             distribution=self.distribution,
             distribution_paths=["/*"],
             retain_on_delete=False,

@@ -21,11 +21,20 @@ from .dynamodb import open_client
 from .logs import configure_logging
 from .provisioning import ensure_table
 from .seed import DEFAULT_CONCURRENCY, SeedFileError, SeedWriteError, load_file
-from .settings import Settings, SettingsError, check_port_flag, log_level_number, settings_from_env
+from .settings import (
+    Settings,
+    SettingsError,
+    check_api_url_flag,
+    check_port_flag,
+    log_level_number,
+    settings_from_env,
+)
 
 log = logging.getLogger("todo_service")
 
 DEFAULT_SEED_FILE: Final = Path("data/populate-dynamodb.json")
+DEFAULT_WEB_ROOT: Final = Path("web")
+DEFAULT_WEB_PORT: Final = 8081
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
@@ -56,6 +65,28 @@ def _parser() -> argparse.ArgumentParser:
         help=f"todos to load at start ({DEFAULT_SEED_FILE})",
     )
     dev.add_argument("--no-seed", action="store_true", help="start with an empty table")
+    dev.add_argument(
+        "--web-port",
+        type=check_port_flag,
+        default=DEFAULT_WEB_PORT,
+        help=f"port of the web page, served from ./{DEFAULT_WEB_ROOT} ({DEFAULT_WEB_PORT})",
+    )
+
+    site = commands.add_parser("web", help="serve the web page and its generated config.js")
+    site.add_argument("--host", default="0.0.0.0", help="interface to listen on (0.0.0.0)")
+    site.add_argument(
+        "--port", type=check_port_flag, default=DEFAULT_WEB_PORT, help=f"port ({DEFAULT_WEB_PORT})"
+    )
+    site.add_argument(
+        "--api-url",
+        help='base URL of the API the page calls (TODO_WEB_API_URL; default "": same origin)',
+    )
+    site.add_argument(
+        "--root",
+        type=Path,
+        default=DEFAULT_WEB_ROOT,
+        help=f"directory holding index.html ({DEFAULT_WEB_ROOT})",
+    )
 
     commands.add_parser("create-table", help="create the table if absent and wait until ACTIVE")
 
@@ -119,7 +150,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         run_dev(
             settings.replace(host="127.0.0.1", port=args.port),
             None if args.no_seed else args.seed_file,
+            web_root=DEFAULT_WEB_ROOT,
+            web_port=args.web_port,
         )
+        return EXIT_OK
+    if args.command == "web":
+        from .server import run_website
+        from .website import create_website
+
+        api_url = settings.web_api_url if args.api_url is None else check_api_url_flag(args.api_url)
+        run_website(create_website(args.root, api_url), args.host, args.port)
         return EXIT_OK
     _require_region(settings)
     if args.command == "create-table":
@@ -137,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(log_level_number(settings))
     try:
         return _run(args, settings)
-    except (UsageError, SeedFileError) as error:
+    except (UsageError, SeedFileError, SettingsError) as error:
         print(f"todo-service: {error}", file=sys.stderr)
         return EXIT_USAGE
     except SeedWriteError as error:

@@ -116,7 +116,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except Exception:
         request_id = request_id_var.get()
-        log.exception("unexpected error handling %s %s", request.method, request.path)
+        log.exception(
+            "unexpected error handling %s %s",
+            request.method,
+            request.path,
+            extra={"request_id": request_id},
+        )
         return json_response(
             error_body("internal_error", "unexpected error; quote the request id", request_id),
             500,

@@ -248,7 +248,41 @@ class TodoRepository:
             "SET completed = :one - if_not_exists(completed, :zero), updatedAt = :now, "
             + _BUMP_VERSION
         )
-        return await self._update(todo_id, expression, values, None, names=None)
+        try:
+            return await self._update(todo_id, expression, values, None, names=None)
+        except ClientError as error:
+            if _error_code(error) != "ValidationException":
+                raise
+        # Arithmetic fails on a BOOL `completed`, which only a hand-written item has (e.g. one
+        # put with the AWS CLI). Flip that one by compare-and-set, storing the number from then
+        # on, so that every later toggle takes the atomic path above.
+        return await self._toggle_bool(todo_id)
+
+    async def _toggle_bool(self, todo_id: int) -> Todo:
+        current = await self.get(todo_id)
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(todo_id),
+            "UpdateExpression": "SET completed = :new, updatedAt = :now, " + _BUMP_VERSION,
+            "ConditionExpression": "completed = :old",
+            "ExpressionAttributeValues": {
+                ":old": {"BOOL": current.completed},
+                ":new": _ZERO if current.completed else _ONE,
+                ":now": {"S": now_iso()},
+                ":one": _ONE,
+                ":zero": _ZERO,
+            },
+            "ReturnValues": "ALL_NEW",
+        }
+        async with self._dynamodb():
+            try:
+                answer = await self._client.update_item(**params)
+            except ClientError as error:
+                if _error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                # A concurrent toggle converted it (or it is gone): the atomic path now applies.
+                return await self.toggle(todo_id)
+        return _to_todo(answer["Attributes"])
 
     async def _update(
         self,

@@ -1,8 +1,9 @@
-"""Running the app: the one place that calls web.run_app."""
+"""Running the apps: the one place that calls web.run_app."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Final
 
 from aiohttp import web
@@ -17,6 +18,17 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S: Final = 10.0
 
 
+def _run(app: web.Application, host: str, port: int) -> None:
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        access_log_class=JsonAccessLogger,
+        print=None,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
+    )
+
+
 def run_server(settings: Settings, app: web.Application | None = None) -> None:
     log.info(
         "serving",
@@ -29,11 +41,29 @@ def run_server(settings: Settings, app: web.Application | None = None) -> None:
             }
         },
     )
-    web.run_app(
-        app if app is not None else create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log_class=JsonAccessLogger,
-        print=None,
-        shutdown_timeout=SHUTDOWN_GRACE_S,
-    )
+    _run(app if app is not None else create_app(settings), settings.host, settings.port)
+
+
+def run_website(app: web.Application, host: str, port: int) -> None:
+    log.info("serving the web page", extra={"fields": {"host": host, "port": port}})
+    _run(app, host, port)
+
+
+def serve_alongside(app: web.Application, other: web.Application, host: str, port: int) -> None:
+    """Serve `other` on host:port for as long as `app` runs: one process, one event loop.
+
+    It is started after `app`'s earlier cleanup contexts and stopped before them, so Ctrl-C
+    (or SIGTERM) on `app`'s run_app stops both.
+    """
+
+    async def other_ctx(_: web.Application) -> AsyncIterator[None]:
+        runner = web.AppRunner(other, access_log_class=JsonAccessLogger)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port, shutdown_timeout=SHUTDOWN_GRACE_S).start()
+            log.info("serving alongside", extra={"fields": {"host": host, "port": port}})
+            yield
+        finally:
+            await runner.cleanup()
+
+    app.cleanup_ctx.append(other_ctx)

@@ -38,6 +38,8 @@ class Settings:
     dynamodb_max_connections: int = 128
     # Signs list cursors. Unset: a random key per process (cursors then die with the process).
     cursor_secret: str | None = None
+    # Where the web page's script sends its API calls: an http(s) base URL, "" = same origin.
+    web_api_url: str = ""
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -74,7 +76,10 @@ def _int_in_range(name: str, raw: str, low: int, high: int) -> int:
 
 
 def _http_url(name: str, raw: str) -> str:
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # such as an unclosed IPv6 bracket
+        raise SettingsError(f"{name}={raw!r} is not a URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name}={raw!r} is not an http(s) URL such as http://127.0.0.1:8000")
     try:
@@ -82,6 +87,29 @@ def _http_url(name: str, raw: str) -> str:
     except ValueError:
         raise SettingsError(f"{name}={raw!r} has an invalid port") from None
     return raw
+
+
+# Characters that would end a CSP source expression or a quoted string if they reached one.
+_UNSAFE_URL_CHARS = frozenset(" \t\r\n;,'\"\\<>`")
+
+
+def _api_base_url(name: str, raw: str) -> str:
+    """An API base URL for the web page: scheme://host[:port][/path] or "" (same origin).
+
+    It goes into the generated config.js and into the page's Content-Security-Policy, so
+    anything that could break out of either is refused rather than escaped.
+    """
+    if raw == "":
+        return raw
+    if not raw.isascii() or not raw.isprintable() or set(raw) & _UNSAFE_URL_CHARS:
+        raise SettingsError(f"{name}={raw!r} contains characters a URL must not have")
+    _http_url(name, raw)
+    if "@" in raw or "?" in raw or "#" in raw:
+        raise SettingsError(
+            f"{name}={raw!r} must be a base URL without user, query or fragment, "
+            "such as https://api.example.com"
+        )
+    return raw.rstrip("/")
 
 
 def _origins(name: str, raw: str) -> tuple[str, ...]:
@@ -142,12 +170,19 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         if len(raw) < 16:
             raise SettingsError("TODO_CURSOR_SECRET must be at least 16 characters long")
         values["cursor_secret"] = raw
+    if (raw := get("TODO_WEB_API_URL")) is not None:
+        values["web_api_url"] = _api_base_url("TODO_WEB_API_URL", raw)
     return Settings(**values)  # type: ignore[arg-type]
 
 
 def check_port_flag(raw: str) -> int:
     """argparse type for --port, with the same rule as TODO_PORT."""
     return _port("--port", raw)
+
+
+def check_api_url_flag(raw: str) -> str:
+    """--api-url, with the same rule as TODO_WEB_API_URL; raises SettingsError."""
+    return _api_base_url("--api-url", raw)
 
 
 def log_level_number(settings: Settings) -> int:

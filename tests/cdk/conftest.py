@@ -49,18 +49,15 @@ from .templates import Synthesized  # noqa: E402
 
 
 def asset_context() -> dict[str, str]:
-    """Context pointing the app at stand-ins for whatever this checkout does not have yet.
+    """Context pointing the app at a stand-in build context while the repository has no Dockerfile.
 
-    The app builds the image from the repository root's Dockerfile and deploys web/.
-    Synthesis only hashes those directories, so where one is missing a tiny fixture under
-    tests/cdk/fixtures takes its place; where they exist, the real ones are synthesized.
+    The app builds the image from the repository root's Dockerfile. Synthesis only hashes the
+    build context, so until that Dockerfile exists a tiny fixture under tests/cdk/fixtures
+    takes its place; once it does, the real one is synthesized.
     """
-    context: dict[str, str] = {}
-    if not (REPO / "Dockerfile").is_file():
-        context["todo:imageDirectory"] = str(FIXTURES / "image")
-    if not (REPO / "web" / "index.html").is_file():
-        context["todo:webDirectory"] = str(FIXTURES / "web")
-    return context
+    if (REPO / "Dockerfile").is_file():
+        return {}
+    return {"todo:imageDirectory": str(FIXTURES / "image")}
 
 
 def cdk_json_context() -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""The web page's own server: the static todo page at /app/, its generated config.js, /healthz.
+
+`todo-service web` serves it alone (compose's `web` service); `todo-service dev` serves it
+beside the API. The page learns the API's address only from /app/config.js, generated here
+from one validated base URL, so no deployment ever hand-edits an endpoint into a file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from .responses import json_response
+from .settings import SettingsError
+
+PAGE_PREFIX: Final = "/app"
+INDEX_FILE: Final = "index.html"
+
+# The files carry no content hash in their names (there is no build step), so browsers must
+# revalidate them on every load (cheap: aiohttp answers 304 from ETag/Last-Modified) or a
+# deployment would show a stale page. config.js is tiny and generated: never stored.
+STATIC_CACHE_CONTROL: Final = "no-cache"
+GENERATED_CACHE_CONTROL: Final = "no-store"
+
+
+def content_security_policy(api_base_url: str) -> str:
+    """Only our own files run; the page may talk to itself and to the API's origin, no more.
+
+    No 'unsafe-inline' anywhere: even if a todo's text were ever inserted as HTML, an
+    injected inline handler or script would not run.
+    """
+    connect = ["'self'"]
+    if api_base_url:
+        parts = urlsplit(api_base_url)
+        connect.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"connect-src {' '.join(connect)}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def config_js(api_base_url: str) -> bytes:
+    """The page's configuration: the contract is `window.TODO_CONFIG = {"apiBaseUrl": ...};`."""
+    # json.dumps makes any string a safe JavaScript literal; the URL is validated besides.
+    return f"window.TODO_CONFIG = {json.dumps({'apiBaseUrl': api_base_url})};\n".encode()
+
+
+def _headers_middleware(csp: str) -> Middleware:
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:  # redirects and 404s carry the headers too
+            error.headers.update(headers)
+            raise
+        response.headers.update(headers)
+        response.headers.setdefault("Cache-Control", STATIC_CACHE_CONTROL)
+        return response
+
+    return middleware
+
+
+def create_website(root: Path, api_base_url: str) -> web.Application:
+    """The page's app: files from `root` at /app/, config.js for `api_base_url` ("" = same origin).
+
+    `api_base_url` must already be validated (settings.check_api_url_flag or
+    TODO_WEB_API_URL); raises SettingsError if `root` holds no index.html.
+    """
+    root = root.resolve()
+    index = root / INDEX_FILE
+    if not index.is_file():
+        raise SettingsError(
+            f"web root {str(root)!r} has no {INDEX_FILE}: run from the repository root "
+            "(or the image's /app) or pass --root"
+        )
+    config_body = config_js(api_base_url)
+
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(index)
+
+    async def config(request: web.Request) -> web.Response:
+        return web.Response(
+            body=config_body,
+            content_type="text/javascript",
+            charset="utf-8",
+            headers={"Cache-Control": GENERATED_CACHE_CONTROL},
+        )
+
+    async def to_page(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"{PAGE_PREFIX}/")
+
+    async def healthz(request: web.Request) -> web.Response:
+        return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    app = web.Application(middlewares=[_headers_middleware(content_security_policy(api_base_url))])
+    app.router.add_get("/", to_page)
+    app.router.add_get(PAGE_PREFIX, to_page)
+    app.router.add_get("/healthz", healthz)
+    # Registered before the static route, so a stray web/config.js on disk is never served.
+    app.router.add_get(f"{PAGE_PREFIX}/config.js", config)
+    app.router.add_get(f"{PAGE_PREFIX}/", page)
+    app.router.add_static(PAGE_PREFIX, root, follow_symlinks=False, show_index=False)
+    return app
