@@ -9,6 +9,8 @@ from typing import Any, Final
 import aws_cdk as cdk
 from constructs import Construct, Node
 
+from todo_service.table import DEFAULT_TABLE_NAME
+
 from .access_logs import AccessLogBucket
 from .network import TodoNetwork
 from .service import TodoApiService
@@ -33,8 +35,11 @@ class TodoStackProps:
     nat_gateways: int = 2
     min_tasks: int = 2
     max_tasks: int = 6
-    # None: CloudFormation names the table (see TodoTable).
-    table_name: str | None = None
+    # The workshop's name, so that `aws dynamodb batch-write-item --request-items
+    # file://data/populate-dynamodb.json` and `todo-service seed` load the deployed table as
+    # they are. A retained table keeps its name after `cdk destroy`: delete or rename it (or
+    # set `todo:tableName`) before deploying the stack again. "" lets CloudFormation name it.
+    table_name: str | None = DEFAULT_TABLE_NAME
 
     @classmethod
     def from_context(cls, node: Node) -> TodoStackProps:
@@ -64,7 +69,7 @@ class TodoServiceStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         logs = AccessLogBucket(self, "AccessLogs")
-        self.table = TodoTable(self, "TodoTable", table_name=props.table_name)
+        self.table = TodoTable(self, "TodoTable", table_name=props.table_name or None)
         network = TodoNetwork(
             self,
             "Network",

@@ -27,9 +27,9 @@ SERVICE_ACTIONS: Final = tuple(sorted(f"dynamodb:{operation}" for operation in S
 class TodoTable(Construct):
     """The todo table: key schema and billing from `todo_service.table`, kept safe from loss.
 
-    `table_name=None` lets CloudFormation name it: the table outlives its stack (retain and
-    deletion protection), so a fixed name would make the next deployment of the stack fail
-    on the old table still holding it.
+    `table_name=None` lets CloudFormation name it. The table outlives its stack (retain and
+    deletion protection), so with a fixed name the old table must be removed before the stack
+    is created again; the stack still defaults to the workshop's fixed `TodoTable` (stack.py).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, table_name: str | None) -> None:

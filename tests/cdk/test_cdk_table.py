@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Template
 
-from todo_service.table import create_table_request
+from todo_service.table import DEFAULT_TABLE_NAME, create_table_request
 
 from .templates import Synthesized, only
 
@@ -44,12 +44,12 @@ def test_table_is_retained_when_the_stack_is_deleted_or_the_table_replaced(
     )
 
 
-def test_table_name_is_left_to_cloudformation_and_given_to_the_tasks(
+def test_table_is_named_todotable_as_the_workshop_and_given_to_the_tasks(
     synthesized: Synthesized,
 ) -> None:
     table_id, table = only(synthesized.resources("AWS::DynamoDB::Table"))
-    # A retained table keeps its name: a fixed one would block the stack's next creation.
-    assert "TableName" not in table["Properties"]
+    # The data file and the AWS CLI address the table by the workshop's name.
+    assert table["Properties"]["TableName"] == DEFAULT_TABLE_NAME
     _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
     (container,) = task["Properties"]["ContainerDefinitions"]
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
