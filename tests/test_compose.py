@@ -1,9 +1,10 @@
 """The compose stack for real: `up` on free host ports, a smoke test through the API and the web
 origin as a browser would see them, and `down -v` at the end, even on failure.
 
-The compose files come from TODO_TEST_COMPOSE_FILES (comma-separated, default
-docker-compose.yml). CI, which cannot pull from Docker Hub, adds docker-compose.ci.yml and
-builds its images first (scripts/build-images).
+The compose files come from TODO_TEST_COMPOSE_FILES (comma-separated). Unset, they are
+docker-compose.yml alone, or with docker-compose.ci.yml on a machine where scripts/build-images
+has built the stand-in image: that script exists for machines that cannot pull from Docker Hub
+(CI here), and there the stock images cannot be had.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ HEALTHY_TIMEOUT_S: Final = 45.0
 DOWN_TIMEOUT_S: Final = 120.0
 HTTP_TIMEOUT_S: Final = 10.0
 OTHER_ORIGIN: Final = "http://evil.example"
+# Built by scripts/build-images and named in docker-compose.ci.yml.
+STANDIN_IMAGE: Final = "local/dynamodb-standin:latest"
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,15 @@ def wait_until_healthy(container: str) -> None:
         time.sleep(1)
 
 
+def default_compose_files() -> str:
+    standin = subprocess.run(
+        ["docker", "image", "inspect", STANDIN_IMAGE], capture_output=True, check=False
+    )
+    if standin.returncode == 0:
+        return "docker-compose.yml,docker-compose.ci.yml"
+    return "docker-compose.yml"
+
+
 def wait_until_ready(api_url: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while True:
@@ -137,7 +149,7 @@ def wait_until_ready(api_url: str) -> None:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     command = compose_command()
-    files = os.environ.get("TODO_TEST_COMPOSE_FILES", "docker-compose.yml")
+    files = os.environ.get("TODO_TEST_COMPOSE_FILES") or default_compose_files()
     api_port, web_port, dynamodb_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
