@@ -8,9 +8,11 @@ is already running at `TODO_TEST_DYNAMODB_ENDPOINT` (DynamoDB Local, or AWS itse
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from todo_service.embedded import LocalServer, moto_server
+from todo_service.embedded import LOOPBACK, LocalServer, moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DYNALITE_SCRIPT = ROOT / "scripts" / "dynalite-server.js"
@@ -56,18 +58,29 @@ def dynalite_server() -> LocalServer:
     return LocalServer(lambda port: [node, str(DYNALITE_SCRIPT), str(port)], "dynalite")
 
 
-def _docker_client() -> Any:
+def _require_docker() -> None:
     try:
         import docker
         from docker.errors import DockerException
     except ImportError:
         pytest.skip("the testcontainers backend needs the test extra (pip install -e '.[test]')")
+    client = None
     try:
         client = docker.from_env()
         client.ping()
     except DockerException as error:
-        pytest.skip(f"the testcontainers backend needs a running Docker engine: {error}")
-    return client
+        reason = f"the testcontainers backend needs a running Docker engine: {error}"
+    else:
+        return
+    finally:
+        if client is not None:
+            client.close()
+    # docker-py leaves the socket of a refused connection unclosed; collect it here, quietly,
+    # or its ResourceWarning surfaces later as an error in whatever test is running then.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    pytest.skip(reason)
 
 
 def _wait_until_dynamodb_answers(endpoint: str, container: Any) -> None:
@@ -80,37 +93,40 @@ def _wait_until_dynamodb_answers(endpoint: str, container: Any) -> None:
         config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1}),
     )
     deadline = time.monotonic() + CONTAINER_READY_TIMEOUT_S
-    while True:
-        try:
-            client.list_tables(Limit=1)
-            return
-        except (BotoCoreError, ClientError) as error:
-            last_error = error
-        container.reload()
-        if container.status != "running" or time.monotonic() > deadline:
-            logs = container.logs(tail=40).decode(errors="replace")
-            raise RuntimeError(
-                f"{container.image.tags} did not answer ListTables at {endpoint} "
-                f"(container {container.status}, last error: {last_error}):\n{logs}"
-            )
-        time.sleep(0.25)
+    try:
+        while True:
+            try:
+                client.list_tables(Limit=1)
+                return
+            except (BotoCoreError, ClientError) as error:
+                last_error = error
+            container.reload()
+            if container.status != "running" or time.monotonic() > deadline:
+                logs = container.logs(tail=40).decode(errors="replace")
+                raise RuntimeError(
+                    f"{container.image.tags} did not answer ListTables at {endpoint} "
+                    f"(container {container.status}, last error: {last_error}):\n{logs}"
+                )
+            time.sleep(0.25)
+    finally:
+        client.close()
 
 
 @contextmanager
 def dynamodb_container() -> Iterator[str]:
     """Start TODO_TEST_DYNAMODB_IMAGE with testcontainers, yield its endpoint, remove it."""
-    _docker_client()
+    _require_docker()
     from testcontainers.core.container import DockerContainer
 
     image = os.environ.get("TODO_TEST_DYNAMODB_IMAGE") or DYNAMODB_LOCAL_IMAGE
     container = DockerContainer(image)
-    # Published on loopback only, on a port docker picks.
-    container.ports[f"{DYNAMODB_PORT}/tcp"] = ("127.0.0.1",)
+    # Published on this machine's loopback only, on a port docker picks, and reached there:
+    # the tests talk to nothing but loopback (a Docker engine on another host is unsupported).
+    container.ports[f"{DYNAMODB_PORT}/tcp"] = (LOOPBACK,)
     if image.partition(":")[0] == DYNAMODB_LOCAL_IMAGE.partition(":")[0]:
         container.with_command(DYNAMODB_LOCAL_COMMAND)
     with container:
-        host = container.get_container_host_ip()
-        endpoint = f"http://{host}:{container.get_exposed_port(DYNAMODB_PORT)}"
+        endpoint = f"http://{LOOPBACK}:{container.get_exposed_port(DYNAMODB_PORT)}"
         _wait_until_dynamodb_answers(endpoint, container.get_wrapped_container())
         yield endpoint
 
