@@ -1,0 +1,228 @@
+"""TodoApiService: the API on ECS Fargate behind an internal Application Load Balancer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from .network import TodoNetwork
+from .table import TodoTable
+
+# The Dockerfile's TODO_PORT and EXPOSE.
+CONTAINER_PORT: Final = 8080
+LISTENER_PORT: Final = 80
+HEALTH_CHECK_PATH: Final = "/healthz"
+TASK_CPU_UNITS: Final = 256
+TASK_MEMORY_MIB: Final = 512
+SCALE_ON_CPU_PERCENT: Final = 60
+# The cursor key is checked for at least 16 characters at start; 64 leaves no doubt.
+CURSOR_SECRET_LENGTH: Final = 64
+# Never part of the image: the synth output (which lives under cdk/ and would be staged
+# into itself), the local environments and history. The repository's .dockerignore, which
+# CDK also honours, lists everything else the image leaves out.
+IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", "node_modules", ".git")
+
+
+class TodoApiService(Construct):
+    """At least two tasks across the two AZs, scaled on CPU, logging to CloudWatch.
+
+    The load balancer is internal: CloudFront reaches it through a VPC origin, so the API has
+    no address on the internet and answers only through the distribution, over HTTPS.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: TodoNetwork,
+        table: TodoTable,
+        image_directory: Path,
+        base_image: str | None,
+        min_tasks: int,
+        max_tasks: int,
+        access_log_bucket: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        vpc = network.vpc
+        private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+
+        # Several tasks serve one table, so they must share the key that signs list cursors:
+        # a cursor issued by one task is then accepted by all of them.
+        self.cursor_secret = secretsmanager.Secret(
+            self,
+            "CursorSecret",
+            description="todo-service: the key that signs list cursors (TODO_CURSOR_SECRET)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=CURSOR_SECRET_LENGTH, exclude_punctuation=True
+            ),
+        )
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+
+        # The task role holds the service's DynamoDB permissions and nothing else.
+        self.task_role = iam.Role(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="todo-service tasks: the DynamoDB operations the service calls",
+        )
+        self.task_role.add_to_policy(table.service_access())
+
+        task_definition = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=TASK_CPU_UNITS,
+            memory_limit_mib=TASK_MEMORY_MIB,
+            task_role=self.task_role,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        image = ecr_assets.DockerImageAsset(
+            self,
+            "Image",
+            directory=str(image_directory),
+            # The platform of the tasks, whatever machine runs `cdk deploy`.
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            build_args={"BASE_IMAGE": base_image} if base_image else None,
+            exclude=list(IMAGE_CONTEXT_EXCLUDES),
+        )
+        task_definition.add_container(
+            "Api",
+            image=ecs.ContainerImage.from_docker_image_asset(image),
+            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)],
+            environment={
+                "TODO_TABLE_NAME": table.table_name,
+                "AWS_REGION": cdk.Stack.of(self).region,
+                # No TODO_CORS_ORIGINS: the page and the API share CloudFront's origin.
+            },
+            secrets={"TODO_CURSOR_SECRET": ecs.Secret.from_secrets_manager(self.cursor_secret)},
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="api", log_group=self.log_group),
+        )
+
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=task_definition,
+            desired_count=min_tasks,
+            vpc_subnets=private_subnets,
+            assign_public_ip=False,
+            # Replace tasks before stopping old ones, and roll back a deployment that never
+            # becomes healthy instead of retrying it for hours.
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            health_check_grace_period=cdk.Duration.seconds(30),
+        )
+
+        alb_security_group = ec2.SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=vpc,
+            description="todo-service ALB: HTTP from CloudFront VPC origin inside the VPC",
+            allow_all_outbound=False,
+        )
+        # CloudFront's VPC origin connects from network interfaces it places in this VPC.
+        alb_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(network.cidr),
+            ec2.Port.tcp(LISTENER_PORT),
+            "HTTP from CloudFront's VPC origin inside the VPC",
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=False,
+            vpc_subnets=private_subnets,
+            security_group=alb_security_group,
+            drop_invalid_header_fields=True,
+        )
+        self.load_balancer.log_access_logs(access_log_bucket, prefix="alb")
+        listener = self.load_balancer.add_listener(
+            "Http", port=LISTENER_PORT, protocol=elbv2.ApplicationProtocol.HTTP, open=False
+        )
+        listener.add_targets(
+            "Api",
+            port=CONTAINER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[self.service],
+            health_check=elbv2.HealthCheck(
+                path=HEALTH_CHECK_PATH,
+                healthy_http_codes="200",
+                interval=cdk.Duration.seconds(15),
+                timeout=cdk.Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+            ),
+            # Requests finish within the DynamoDB deadline; 300 s (the default) only slows deploys.
+            deregistration_delay=cdk.Duration.seconds(30),
+        )
+
+        scaling = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+        scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=SCALE_ON_CPU_PERCENT,
+            scale_in_cooldown=cdk.Duration.seconds(120),
+            scale_out_cooldown=cdk.Duration.seconds(60),
+        )
+
+        NagSuppressions.add_resource_suppressions(
+            task_definition,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-ECS2",
+                    reason="The environment holds only the table name and region, which are "
+                    "not secret; the one secret, TODO_CURSOR_SECRET, comes from Secrets Manager.",
+                )
+            ],
+        )
+        NagSuppressions.add_resource_suppressions(
+            task_definition.obtain_execution_role(),
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    applies_to=["Resource::*"],
+                    reason="ecr:GetAuthorizationToken, which ECS needs to pull the image, has "
+                    "no resource to scope to; the pull itself is limited to the asset repository.",
+                )
+            ],
+            apply_to_children=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.cursor_secret,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SMG4",
+                    reason="The cursor key is shared with no other system and tasks read it "
+                    "only at start, so a scheduled rotation would not reach running tasks; "
+                    "rotate by replacing the secret and redeploying (old cursors then fail "
+                    "with 400 invalid_cursor, which the API documents).",
+                )
+            ],
+        )

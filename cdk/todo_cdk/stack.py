@@ -1,0 +1,106 @@
+"""TodoServiceStack: the table, the network, the API service and the website, wired together."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Final
+
+import aws_cdk as cdk
+from constructs import Construct, Node
+
+from todo_service.table import DEFAULT_TABLE_NAME
+
+from .access_logs import AccessLogBucket
+from .network import TodoNetwork
+from .service import TodoApiService
+from .table import TodoTable
+from .website import TodoWebsite
+
+REPOSITORY_ROOT: Final = Path(__file__).resolve().parents[2]
+# Context keys for `cdk deploy -c KEY=VALUE` (or cdk.json), each overriding one default below.
+CONTEXT_PREFIX: Final = "todo:"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TodoStackProps:
+    # The Docker build context, holding the Dockerfile: the repository root.
+    image_directory: Path = REPOSITORY_ROOT
+    # The static page deployed to the website bucket.
+    web_directory: Path = REPOSITORY_ROOT / "web"
+    # The Dockerfile's BASE_IMAGE build argument; None keeps the Dockerfile's default.
+    base_image: str | None = None
+    # One NAT gateway per AZ keeps each AZ's tasks independent of the other AZ; 1 saves ~$36 a
+    # month and makes that AZ a shared dependency for image pulls, logs and secrets.
+    nat_gateways: int = 2
+    min_tasks: int = 2
+    max_tasks: int = 6
+    # The workshop's name, so that `aws dynamodb batch-write-item --request-items
+    # file://data/populate-dynamodb.json` and `todo-service seed` load the deployed table as
+    # they are. A retained table keeps its name after `cdk destroy`: delete or rename it (or
+    # set `todo:tableName`) before deploying the stack again. "" lets CloudFormation name it.
+    table_name: str | None = DEFAULT_TABLE_NAME
+
+    @classmethod
+    def from_context(cls, node: Node) -> TodoStackProps:
+        """The defaults, with any `todo:<field name in camelCase>` context value applied."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            head, *rest = field.name.split("_")
+            raw = node.try_get_context(CONTEXT_PREFIX + head + "".join(p.title() for p in rest))
+            if raw is None:
+                continue
+            default = field.default
+            if isinstance(default, Path):
+                values[field.name] = Path(raw).resolve()
+            elif isinstance(default, int):
+                values[field.name] = int(raw)
+            else:
+                values[field.name] = str(raw)
+        props = cls(**values)
+        if not 1 <= props.min_tasks <= props.max_tasks:
+            raise ValueError(f"need 1 <= minTasks <= maxTasks, got {props}")
+        return props
+
+
+class TodoServiceStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, props: TodoStackProps, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        logs = AccessLogBucket(self, "AccessLogs")
+        self.table = TodoTable(self, "TodoTable", table_name=props.table_name or None)
+        network = TodoNetwork(
+            self,
+            "Network",
+            table=self.table,
+            nat_gateways=props.nat_gateways,
+            flow_log_bucket=logs.bucket,
+        )
+        self.api = TodoApiService(
+            self,
+            "Api",
+            network=network,
+            table=self.table,
+            image_directory=props.image_directory,
+            base_image=props.base_image,
+            min_tasks=props.min_tasks,
+            max_tasks=props.max_tasks,
+            access_log_bucket=logs.bucket,
+        )
+        self.website = TodoWebsite(
+            self,
+            "Website",
+            web_directory=props.web_directory,
+            api_load_balancer=self.api.load_balancer,
+            access_log_bucket=logs.bucket,
+        )
+
+        cdk.CfnOutput(self, "WebsiteUrl", value=self.website.url, description="The todo page")
+        cdk.CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.website.url,
+            description="The API's base URL (/todos, /healthz, /readyz): the page's own origin",
+        )
+        cdk.CfnOutput(self, "TableName", value=self.table.table_name, description="TodoTable")

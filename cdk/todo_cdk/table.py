@@ -1,0 +1,73 @@
+"""TodoTable: the DynamoDB table, declared from the service's own table definition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from todo_service import table as definition
+from todo_service.repository import SERVICE_OPERATIONS
+
+# DynamoDB's scalar type letters, as `todo_service.table` writes them, and CDK's names for them.
+_ATTRIBUTE_TYPES: Final = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+# The IAM actions for exactly the DynamoDB operations the service calls at run time. Both the
+# task role and the VPC endpoint policy grant these and nothing else.
+SERVICE_ACTIONS: Final = tuple(sorted(f"dynamodb:{operation}" for operation in SERVICE_OPERATIONS))
+
+
+class TodoTable(Construct):
+    """The todo table: key schema and billing from `todo_service.table`, kept safe from loss.
+
+    `table_name=None` lets CloudFormation name it. The table outlives its stack (retain and
+    deletion protection), so with a fixed name the old table must be removed before the stack
+    is created again; the stack still defaults to the workshop's fixed `TodoTable` (stack.py).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, table_name: str | None) -> None:
+        super().__init__(scope, construct_id)
+        # Only the service's constants decide the key and billing: a change there changes the
+        # deployed table too.
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            table_name=table_name,
+            partition_key=dynamodb.Attribute(
+                name=definition.PARTITION_KEY,
+                type=_ATTRIBUTE_TYPES[definition.PARTITION_KEY_TYPE],
+            ),
+            billing_mode=dynamodb.BillingMode[definition.BILLING_MODE],
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # The account's AWS-managed KMS key (aws/dynamodb): its use shows in CloudTrail and
+            # there is no key to manage (DynamoDB caches the data key, so KMS calls are few).
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    @property
+    def table_name(self) -> str:
+        return self.table.table_name
+
+    def service_access(self, principals: Sequence[iam.IPrincipal] = ()) -> iam.PolicyStatement:
+        """Allow the service's operations on this table alone.
+
+        The table has no secondary indexes (see `todo_service.table`), so its ARN is the
+        whole resource list: no `index/*` pattern, no wildcard.
+        """
+        return iam.PolicyStatement(
+            sid="TodoServiceTableAccess",
+            principals=list(principals) or None,
+            actions=list(SERVICE_ACTIONS),
+            resources=[self.table.table_arn],
+        )

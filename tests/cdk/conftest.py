@@ -1,0 +1,104 @@
+"""The CDK app, synthesized once per session the way `cdk synth` does, for the template tests.
+
+aws-cdk-lib runs in Node.js (through jsii): without `node` on PATH nothing here can even be
+imported, so the directory is skipped, or fails where TODO_TEST_NO_SKIP=1 forbids skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CDK_DIR = REPO / "cdk"
+FIXTURES = Path(__file__).parent / "fixtures"
+# Any region will do: synthesis looks nothing up; the region only selects the ALB's
+# log-delivery principal.
+REGION = "us-east-1"
+
+if shutil.which("node") is None:
+    _reason = "the CDK tests need Node.js (node on PATH): aws-cdk-lib runs in it through jsii"
+    if os.environ.get("TODO_TEST_NO_SKIP") == "1":
+        raise RuntimeError(_reason)
+    pytest.skip(_reason, allow_module_level=True)
+
+# jsii prints a banner when the machine's Node.js is past its support window. The README asks
+# deployers for a current Node; in the test output the banner only buries the results.
+_node_major = subprocess.run(
+    ["node", "-p", "process.versions.node.split('.')[0]"],
+    capture_output=True,
+    text=True,
+    check=True,
+    timeout=30,
+).stdout.strip()
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", _node_major)
+
+import aws_cdk as cdk  # noqa: E402
+from aws_cdk.assertions import Annotations, Template  # noqa: E402
+
+from todo_cdk.assembly import build  # noqa: E402
+
+from .templates import Synthesized  # noqa: E402
+
+
+def asset_context() -> dict[str, str]:
+    """Context pointing the app at a stand-in build context while the repository has no Dockerfile.
+
+    The app builds the image from the repository root's Dockerfile. Synthesis only hashes the
+    build context, so until that Dockerfile exists a tiny fixture under tests/cdk/fixtures
+    takes its place; once it does, the real one is synthesized.
+    """
+    if (REPO / "Dockerfile").is_file():
+        return {}
+    return {"todo:imageDirectory": str(FIXTURES / "image")}
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The feature flags and settings of cdk/cdk.json, which the CLI hands to the app."""
+    context: dict[str, Any] = json.loads((CDK_DIR / "cdk.json").read_text())["context"]
+    return context
+
+
+def _validation_failures(outdir: Path) -> str:
+    """The findings of a failed synthesis (cdk-nag errors among them), one per line."""
+    report = outdir / "validation-report.json"
+    if not report.is_file():
+        return "(no validation report)"
+    lines = []
+    for plugin in json.loads(report.read_text()).get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            paths = [c.get("constructPath") for c in violation.get("violatingConstructs", [])]
+            lines.append(f"{violation['description'].strip()} at {paths}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    started = time.monotonic()
+    app = cdk.App(context=cdk_json_context() | asset_context(), outdir=str(outdir))
+    stack = build(app, region=REGION)
+    try:
+        template = Template.from_stack(stack)
+    except RuntimeError as error:
+        # Error annotations (cdk-nag's included) make synthesis itself fail.
+        pytest.fail(f"synthesis failed: {error}\n{_validation_failures(outdir)}")
+    return Synthesized(
+        stack=stack,
+        template=template,
+        annotations=Annotations.from_stack(stack),
+        outdir=outdir,
+        seconds=time.monotonic() - started,
+    )
+
+
+@pytest.fixture(scope="session")
+def template(synthesized: Synthesized) -> Template:
+    return synthesized.template

@@ -1,0 +1,59 @@
+"""cdk-nag's AWS Solutions checks: no unsuppressed finding, and every suppression says why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from .templates import Synthesized
+
+# Every finding this app accepts, by rule (and, for IAM, by the permission it names). The
+# reasons sit beside the resources in todo_cdk; a new suppression must be added here too.
+ACCEPTED_FINDINGS = {
+    "AwsSolutions-CFR1",  # no geo restriction
+    "AwsSolutions-CFR2",  # no WAF by default
+    "AwsSolutions-CFR4",  # the default CloudFront certificate's TLS floor
+    "AwsSolutions-ECS2",  # non-secret environment variables
+    "AwsSolutions-IAM4",  # CDK's BucketDeployment function: basic Lambda logging
+    "AwsSolutions-IAM5",  # ecr:GetAuthorizationToken; CDK's BucketDeployment function
+    "AwsSolutions-L1",  # CDK's BucketDeployment function runtime
+    "AwsSolutions-S1",  # the access-log bucket does not log itself
+    "AwsSolutions-SMG4",  # the cursor key is rotated by redeploying
+}
+
+
+def _suppressions(synthesized: Synthesized) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for resource in synthesized.template.to_json()["Resources"].values():
+        rules.extend(resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []))
+    return rules
+
+
+def test_aws_solutions_checks_report_no_unsuppressed_error(synthesized: Synthesized) -> None:
+    errors = synthesized.annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+    assert [e["entry"]["data"] for e in errors] == []
+
+
+def test_aws_solutions_checks_report_no_unsuppressed_warning(synthesized: Synthesized) -> None:
+    warnings = synthesized.annotations.find_warning("*", Match.string_like_regexp(".*"))
+    assert [w["entry"]["data"] for w in warnings] == []
+
+
+def test_aws_solutions_checks_ran(synthesized: Synthesized) -> None:
+    # cdk-nag records its suppressions in the template; none would mean it never looked.
+    assert {rule["id"] for rule in _suppressions(synthesized)} == ACCEPTED_FINDINGS
+
+
+def test_every_suppression_carries_a_written_reason(synthesized: Synthesized) -> None:
+    for rule in _suppressions(synthesized):
+        reason = rule["reason"]
+        assert len(reason.split()) >= 8, f"{rule['id']}: give a real reason, not {reason!r}"
+
+
+def test_iam_wildcard_suppressions_name_the_permissions_they_accept(
+    synthesized: Synthesized,
+) -> None:
+    for rule in _suppressions(synthesized):
+        if rule["id"] in ("AwsSolutions-IAM4", "AwsSolutions-IAM5"):
+            assert rule.get("applies_to"), f"{rule['id']} suppressed wholesale: {rule['reason']}"

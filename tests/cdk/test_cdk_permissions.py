@@ -1,0 +1,161 @@
+"""Least privilege: the task role and the VPC endpoint allow exactly what the service calls.
+
+The operations are derived from the repository module's source, the only code that talks to
+DynamoDB, so a new call there without a grant (the workshop forgot PutItem and DeleteItem),
+or a grant that no code uses, fails here in either direction.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from typing import Any
+
+import botocore.session
+import pytest
+
+from todo_service import repository
+from todo_service.repository import SERVICE_OPERATIONS
+
+from .templates import Synthesized, arn_of, as_list, only, ref
+
+CLIENT_ATTRIBUTE = "_client"
+
+
+def _is_self_client(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == CLIENT_ATTRIBUTE
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def operations_called_by_repository() -> set[str]:
+    """DynamoDB's names for every `self._client.<method>(...)` call in repository.py.
+
+    Fails if the module reaches the client any other way (an alias, getattr, a paginator),
+    since then this reading could miss an operation.
+    """
+    tree = ast.parse(inspect.getsource(repository))
+    service_model = botocore.session.get_session().get_service_model("dynamodb")
+    # botocore's own mapping from client method names (describe_table) to operations.
+    operation_of = {botocore.xform_name(name): name for name in service_model.operation_names}
+    called: set[str] = set()
+    calls_through_client: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and _is_self_client(node.func.value)
+        ):
+            assert node.func.attr in operation_of, f"not a DynamoDB operation: {node.func.attr}"
+            called.add(operation_of[node.func.attr])
+            calls_through_client.add(id(node.func.value))
+    other_uses = [
+        node.lineno
+        for node in ast.walk(tree)
+        if _is_self_client(node)
+        and id(node) not in calls_through_client
+        and not isinstance(getattr(node, "ctx", None), ast.Store)
+    ]
+    assert not other_uses, f"repository.py uses self._client other than by calling it: {other_uses}"
+    return called
+
+
+def _dynamodb_actions(statement: dict[str, Any]) -> set[str]:
+    return {a for a in as_list(statement["Action"]) if a.lower().startswith("dynamodb:")}
+
+
+def _statements_of_role(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if ref(role_id) in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    role = synthesized.resources("AWS::IAM::Role")[role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    for inline in role.get("Policies", []):
+        statements.extend(inline["PolicyDocument"]["Statement"])
+    return statements
+
+
+@pytest.fixture(scope="module")
+def expected_actions() -> set[str]:
+    return {f"dynamodb:{operation}" for operation in SERVICE_OPERATIONS}
+
+
+def test_service_operations_are_exactly_what_the_repository_calls() -> None:
+    assert operations_called_by_repository() == set(SERVICE_OPERATIONS)
+
+
+def test_task_role_may_call_exactly_the_service_operations_on_the_table_alone(
+    synthesized: Synthesized, expected_actions: set[str]
+) -> None:
+    table_id, _ = only(synthesized.resources("AWS::DynamoDB::Table"))
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    task_role_id = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    statements = _statements_of_role(synthesized, task_role_id)
+    granted = {
+        action
+        for statement in statements
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+    }
+    # The task role holds nothing but the table access: derived and granted sets are equal.
+    assert (
+        granted
+        == expected_actions
+        == {f"dynamodb:{op}" for op in operations_called_by_repository()}
+    )
+    for statement in statements:
+        assert as_list(statement["Resource"]) == [arn_of(table_id)]
+
+
+def test_no_policy_grants_dynamodb_on_any_resource_but_the_table(
+    synthesized: Synthesized,
+) -> None:
+    table_id, _ = only(synthesized.resources("AWS::DynamoDB::Table"))
+    documents = [
+        p["Properties"]["PolicyDocument"]
+        for p in synthesized.resources("AWS::IAM::Policy").values()
+    ]
+    for role in synthesized.resources("AWS::IAM::Role").values():
+        documents.extend(p["PolicyDocument"] for p in role["Properties"].get("Policies", []))
+    granting = [s for d in documents for s in d["Statement"] if _dynamodb_actions(s)]
+    assert granting, "no policy grants DynamoDB access at all"
+    for statement in granting:
+        assert "*" not in as_list(statement["Action"])
+        assert not any(a.endswith("*") for a in _dynamodb_actions(statement))
+        assert as_list(statement["Resource"]) == [arn_of(table_id)]
+
+
+def test_dynamodb_endpoint_lets_through_only_the_service_operations_on_the_table(
+    synthesized: Synthesized, expected_actions: set[str]
+) -> None:
+    table_id, _ = only(synthesized.resources("AWS::DynamoDB::Table"))
+    _, endpoint = only(synthesized.resources("AWS::EC2::VPCEndpoint"))
+    props = endpoint["Properties"]
+    assert props["VpcEndpointType"] == "Gateway"
+    assert props["ServiceName"]["Fn::Join"][1][-1] == ".dynamodb"
+    (statement,) = props["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert set(as_list(statement["Action"])) == expected_actions
+    assert as_list(statement["Resource"]) == [arn_of(table_id)]
+    # The principal is everyone in the VPC: the endpoint fences what, the role fences who.
+    assert statement["Principal"] == {"AWS": "*"}
+
+
+def test_dynamodb_endpoint_serves_the_private_subnets_where_the_tasks_run(
+    synthesized: Synthesized,
+) -> None:
+    _, endpoint = only(synthesized.resources("AWS::EC2::VPCEndpoint"))
+    _, service = only(synthesized.resources("AWS::ECS::Service"))
+    task_subnets = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+    associations = synthesized.resources("AWS::EC2::SubnetRouteTableAssociation").values()
+    route_table_of = {
+        a["Properties"]["SubnetId"]["Ref"]: a["Properties"]["RouteTableId"] for a in associations
+    }
+    assert len(task_subnets) == 2
+    assert sorted(map(str, endpoint["Properties"]["RouteTableIds"])) == sorted(
+        str(route_table_of[subnet["Ref"]]) for subnet in task_subnets
+    )

@@ -1,0 +1,165 @@
+"""TodoApiService: Fargate tasks behind an internal load balancer, scaled on CPU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Match, Template
+
+from todo_cdk.network import VPC_CIDR
+from todo_cdk.stack import REPOSITORY_ROOT, TodoStackProps
+
+from .templates import Synthesized, only, ref
+
+
+def test_load_balancer_checks_task_health_on_healthz(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {
+            "HealthCheckPath": "/healthz",
+            "Matcher": {"HttpCode": "200"},
+            "Port": 8080,
+            "Protocol": "HTTP",
+            "TargetType": "ip",
+        },
+    )
+
+
+def test_at_least_two_tasks_run_in_private_subnets_of_two_azs(synthesized: Synthesized) -> None:
+    _, service = only(synthesized.resources("AWS::ECS::Service"))
+    props = service["Properties"]
+    assert props["LaunchType"] == "FARGATE"
+    assert props["DesiredCount"] >= 2
+    network = props["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "DISABLED"
+    subnets = synthesized.resources("AWS::EC2::Subnet")
+    task_subnets = [subnets[s["Ref"]]["Properties"] for s in network["Subnets"]]
+    assert [s["MapPublicIpOnLaunch"] for s in task_subnets] == [False, False]
+    assert len({str(s["AvailabilityZone"]) for s in task_subnets}) == 2
+    # A deployment that never turns healthy rolls back instead of retrying for hours.
+    assert props["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {
+        "Enable": True,
+        "Rollback": True,
+    }
+    assert props["DeploymentConfiguration"]["MinimumHealthyPercent"] == 100
+
+
+def test_task_count_scales_between_two_and_six_on_cpu(synthesized: Synthesized) -> None:
+    service_id, _ = only(synthesized.resources("AWS::ECS::Service"))
+    _, target = only(synthesized.resources("AWS::ApplicationAutoScaling::ScalableTarget"))
+    assert target["Properties"]["ScalableDimension"] == "ecs:service:DesiredCount"
+    assert target["Properties"]["MinCapacity"] == 2
+    assert target["Properties"]["MaxCapacity"] == 6
+    resource_id = str(target["Properties"]["ResourceId"])
+    assert service_id in resource_id
+    synthesized.template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+                },
+                "TargetValue": 60,
+            },
+        },
+    )
+
+
+def test_container_gets_table_region_and_the_shared_cursor_secret(
+    synthesized: Synthesized,
+) -> None:
+    secret_id, _ = only(synthesized.resources("AWS::SecretsManager::Secret"))
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert set(environment) == {"TODO_TABLE_NAME", "AWS_REGION"}
+    assert environment["AWS_REGION"] == "us-east-1"
+    assert container["Secrets"] == [{"Name": "TODO_CURSOR_SECRET", "ValueFrom": ref(secret_id)}]
+    assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+
+
+def test_cursor_secret_is_long_enough_for_the_service(synthesized: Synthesized) -> None:
+    _, secret = only(synthesized.resources("AWS::SecretsManager::Secret"))
+    generated = secret["Properties"]["GenerateSecretString"]
+    # The service refuses a TODO_CURSOR_SECRET shorter than 16 characters.
+    assert generated["PasswordLength"] >= 16
+
+
+def test_container_logs_go_to_cloudwatch_with_a_retention(synthesized: Synthesized) -> None:
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    log = container["LogConfiguration"]
+    assert log["LogDriver"] == "awslogs"
+    log_group_id = log["Options"]["awslogs-group"]["Ref"]
+    group = synthesized.resources("AWS::Logs::LogGroup")[log_group_id]
+    assert group["Properties"]["RetentionInDays"] == 30
+
+
+def test_load_balancer_is_internal_and_reachable_only_from_inside_the_vpc(
+    synthesized: Synthesized,
+) -> None:
+    _, balancer = only(synthesized.resources("AWS::ElasticLoadBalancingV2::LoadBalancer"))
+    assert balancer["Properties"]["Scheme"] == "internal"
+    (group,) = balancer["Properties"]["SecurityGroups"]
+    group_id = group["Fn::GetAtt"][0]
+    ingress = synthesized.resources("AWS::EC2::SecurityGroup")[group_id]["Properties"][
+        "SecurityGroupIngress"
+    ]
+    assert [(r["CidrIp"], r["FromPort"], r["ToPort"]) for r in ingress] == [(VPC_CIDR, 80, 80)]
+    synthesized.template.has_resource_properties(
+        "AWS::EC2::VPC", {"CidrBlock": VPC_CIDR, "EnableDnsSupport": True}
+    )
+    # Nothing anywhere in the stack is open to the whole internet.
+    for rule in synthesized.resources("AWS::EC2::SecurityGroupIngress").values():
+        assert rule["Properties"].get("CidrIp") != "0.0.0.0/0"
+
+
+def test_load_balancer_writes_access_logs(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "LoadBalancerAttributes": Match.array_with(
+                [{"Key": "access_logs.s3.enabled", "Value": "true"}]
+            )
+        },
+    )
+
+
+def test_image_is_built_from_the_repository_root_dockerfile_by_default() -> None:
+    props = TodoStackProps()
+    assert props.image_directory == REPOSITORY_ROOT == Path(__file__).resolve().parents[2]
+    assert props.web_directory == REPOSITORY_ROOT / "web"
+    assert props.base_image is None  # the Dockerfile's own default
+
+
+def test_context_overrides_the_props(tmp_path: Path) -> None:
+    app = cdk.App(
+        context={
+            "todo:baseImage": "debian:bookworm",
+            "todo:natGateways": "1",
+            "todo:webDirectory": str(tmp_path),
+        }
+    )
+    props = TodoStackProps.from_context(app.node)
+    assert props.base_image == "debian:bookworm"
+    assert props.nat_gateways == 1
+    assert props.web_directory == tmp_path
+    assert props.min_tasks == 2
+
+
+def test_image_asset_is_described_for_deployment_not_built_at_synth(
+    synthesized: Synthesized,
+) -> None:
+    manifests = list(synthesized.outdir.glob("*.assets.json"))
+    (manifest,) = manifests
+    images = json.loads(manifest.read_text())["dockerImages"]
+    (image,) = images.values()
+    assert image["source"]["platform"] == "linux/amd64"
+    staged = synthesized.outdir / image["source"]["directory"]
+    assert (staged / "Dockerfile").is_file()
+    # The build context never carries the local environments or the synth output itself.
+    for excluded in ("cdk", ".venv", "node_modules", ".git"):
+        assert not (staged / excluded).exists()

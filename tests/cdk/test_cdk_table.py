@@ -1,0 +1,58 @@
+"""TodoTable: declared from the service's own table definition, and hard to lose."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Template
+
+from todo_service.table import DEFAULT_TABLE_NAME, create_table_request
+
+from .templates import Synthesized, only
+
+
+def test_key_schema_and_billing_are_the_ones_create_table_uses(synthesized: Synthesized) -> None:
+    _, table = only(synthesized.resources("AWS::DynamoDB::Table"))
+    request = create_table_request("any-name")
+    props = table["Properties"]
+    assert (
+        props["KeySchema"] == request["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    )
+    assert props["AttributeDefinitions"] == request["AttributeDefinitions"]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "N"}]
+    assert props["BillingMode"] == request["BillingMode"] == "PAY_PER_REQUEST"
+    assert "GlobalSecondaryIndexes" not in props
+    assert "LocalSecondaryIndexes" not in props
+
+
+def test_table_has_point_in_time_recovery_encryption_and_deletion_protection(
+    template: Template,
+) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "DeletionProtectionEnabled": True,
+        },
+    )
+
+
+def test_table_is_retained_when_the_stack_is_deleted_or_the_table_replaced(
+    template: Template,
+) -> None:
+    template.has_resource(
+        "AWS::DynamoDB::Table", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
+
+
+def test_table_is_named_todotable_as_the_workshop_and_given_to_the_tasks(
+    synthesized: Synthesized,
+) -> None:
+    table_id, table = only(synthesized.resources("AWS::DynamoDB::Table"))
+    # The data file and the AWS CLI address the table by the workshop's name.
+    assert table["Properties"]["TableName"] == DEFAULT_TABLE_NAME
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert environment["TODO_TABLE_NAME"] == {"Ref": table_id}
+    outputs = synthesized.template.find_outputs("TableName")
+    assert outputs["TableName"]["Value"] == {"Ref": table_id}

@@ -1,0 +1,162 @@
+"""TodoWebsite: a private bucket behind CloudFront, which also carries the API (same origin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk.assertions import Match, Template
+
+from todo_cdk.website import API_PATH_PATTERNS
+from todo_service.website import STATIC_CACHE_CONTROL, config_js, content_security_policy
+
+from .templates import Synthesized, only, ref
+
+PUBLIC_ACCESS_BLOCKED = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _distribution(synthesized: Synthesized) -> dict[str, Any]:
+    _, distribution = only(synthesized.resources("AWS::CloudFront::Distribution"))
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
+
+
+def _origins_by_id(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {origin["Id"]: origin for origin in config["Origins"]}
+
+
+def test_every_bucket_blocks_public_access_and_refuses_plain_http(
+    synthesized: Synthesized,
+) -> None:
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    assert len(buckets) == 2  # the website and the access logs
+    for bucket in buckets.values():
+        assert bucket["Properties"]["PublicAccessBlockConfiguration"] == PUBLIC_ACCESS_BLOCKED
+        assert bucket["Properties"]["BucketEncryption"]
+    policies = {
+        p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synthesized.resources("AWS::S3::BucketPolicy").values()
+    }
+    assert set(policies) == set(buckets)
+    for statements in policies.values():
+        assert any(
+            s["Effect"] == "Deny"
+            and s["Action"] == "s3:*"
+            and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        )
+
+
+def test_website_bucket_is_read_by_cloudfront_alone_through_origin_access_control(
+    synthesized: Synthesized,
+) -> None:
+    config = _distribution(synthesized)
+    (s3_origin,) = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    assert s3_origin["OriginAccessControlId"]
+    bucket_id = s3_origin["DomainName"]["Fn::GetAtt"][0]
+    synthesized.template.has_resource_properties(
+        "AWS::CloudFront::OriginAccessControl",
+        {
+            "OriginAccessControlConfig": {
+                "OriginAccessControlOriginType": "s3",
+                "SigningBehavior": "always",
+                "SigningProtocol": "sigv4",
+            }
+        },
+    )
+    (policy,) = [
+        p
+        for p in synthesized.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == ref(bucket_id)
+    ]
+    allows = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert [s["Principal"] for s in allows] == [{"Service": "cloudfront.amazonaws.com"}]
+    assert allows[0]["Action"] == "s3:GetObject"
+    assert "AWS:SourceArn" in str(allows[0]["Condition"])
+
+
+def test_page_is_served_over_https_with_its_security_headers(synthesized: Synthesized) -> None:
+    config = _distribution(synthesized)
+    default = config["DefaultCacheBehavior"]
+    assert default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "index.html"
+    headers_id = default["ResponseHeadersPolicyId"]["Ref"]
+    headers = synthesized.resources("AWS::CloudFront::ResponseHeadersPolicy")[headers_id]
+    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    policy = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert policy == content_security_policy("")
+    assert "connect-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
+
+
+def test_api_paths_go_uncached_to_the_internal_load_balancer_with_every_method(
+    synthesized: Synthesized,
+) -> None:
+    config = _distribution(synthesized)
+    origins = _origins_by_id(config)
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert set(behaviors) == set(API_PATH_PATTERNS) == {"/todos*", "/healthz", "/readyz"}
+    balancer_id, _ = only(synthesized.resources("AWS::ElasticLoadBalancingV2::LoadBalancer"))
+    vpc_origin_id, vpc_origin = only(synthesized.resources("AWS::CloudFront::VpcOrigin"))
+    endpoint = vpc_origin["Properties"]["VpcOriginEndpointConfig"]
+    assert endpoint["Arn"] == ref(balancer_id)
+    assert (endpoint["OriginProtocolPolicy"], endpoint["HTTPPort"]) == ("http-only", 80)
+    for behavior in behaviors.values():
+        origin = origins[behavior["TargetOriginId"]]
+        assert origin["VpcOriginConfig"]["VpcOriginId"] == {"Fn::GetAtt": [vpc_origin_id, "Id"]}
+        assert behavior["ViewerProtocolPolicy"] == "https-only"
+        assert set(behavior["AllowedMethods"]) == {
+            "GET",
+            "HEAD",
+            "OPTIONS",
+            "PUT",
+            "PATCH",
+            "POST",
+            "DELETE",
+        }
+        assert behavior["CachePolicyId"] == cloudfront.CachePolicy.CACHING_DISABLED.cache_policy_id
+        assert (
+            behavior["OriginRequestPolicyId"]
+            == cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.origin_request_policy_id
+        )
+
+
+def test_distribution_logs_access(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {"DistributionConfig": {"Logging": {"Bucket": Match.any_value(), "Prefix": "cloudfront/"}}},
+    )
+
+
+def test_page_and_generated_config_are_deployed_and_cloudfront_invalidated(
+    synthesized: Synthesized,
+) -> None:
+    _, deployment = only(synthesized.resources("Custom::CDKBucketDeployment"))
+    props = deployment["Properties"]
+    assert len(props["SourceObjectKeys"]) == 2  # web/, and the generated config.js
+    assert props["DistributionPaths"] == ["/*"]
+    assert props["Prune"] is True
+    assert props["RetainOnDelete"] is False  # so that the stack can delete the website bucket
+    # The generated config.js names the same origin; the stale one on disk is left out.
+    staged = list(synthesized.outdir.glob("asset.*/config.js"))
+    assert [p.read_bytes() for p in staged] == [config_js("")]
+    assert staged[0].read_text() == 'window.TODO_CONFIG = {"apiBaseUrl": ""};\n'
+    # No content hashes in the file names: browsers revalidate, as with `todo-service web`.
+    assert props["SystemMetadata"] == {"cache-control": STATIC_CACHE_CONTROL}
+
+
+def test_outputs_name_the_website_the_api_and_the_table(synthesized: Synthesized) -> None:
+    outputs = synthesized.template.find_outputs("*")
+    assert set(outputs) >= {"WebsiteUrl", "ApiUrl", "TableName"}
+    distribution_id, _ = only(synthesized.resources("AWS::CloudFront::Distribution"))
+    https_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
+    # The API is served on the page's own origin: no mixed content, no CORS.
+    assert outputs["WebsiteUrl"]["Value"] == outputs["ApiUrl"]["Value"] == https_url
