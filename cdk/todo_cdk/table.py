@@ -54,20 +54,39 @@ class TodoTable(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        # Idempotency-Key records (see `todo_service.table`): named after the todo table, as
+        # the service derives it, and emptied by DynamoDB's TTL. They only matter for a day,
+        # so the table goes with the stack; PITR and encryption still apply to user data.
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            table_name=definition.idempotency_table_name(self.table.table_name),
+            partition_key=dynamodb.Attribute(
+                name=definition.IDEMPOTENCY_PARTITION_KEY,
+                type=_ATTRIBUTE_TYPES[definition.IDEMPOTENCY_PARTITION_KEY_TYPE],
+            ),
+            billing_mode=dynamodb.BillingMode[definition.BILLING_MODE],
+            time_to_live_attribute=definition.IDEMPOTENCY_TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
 
     @property
     def table_name(self) -> str:
         return self.table.table_name
 
     def service_access(self, principals: Sequence[iam.IPrincipal] = ()) -> iam.PolicyStatement:
-        """Allow the service's operations on this table alone.
+        """Allow the service's operations on its two tables alone.
 
-        The table has no secondary indexes (see `todo_service.table`), so its ARN is the
+        The tables have no secondary indexes (see `todo_service.table`), so their ARNs are the
         whole resource list: no `index/*` pattern, no wildcard.
         """
         return iam.PolicyStatement(
             sid="TodoServiceTableAccess",
             principals=list(principals) or None,
             actions=list(SERVICE_ACTIONS),
-            resources=[self.table.table_arn],
+            resources=[self.table.table_arn, self.idempotency_table.table_arn],
         )

@@ -33,6 +33,18 @@ def only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     return next(iter(resources.items()))
 
 
+def table_keyed_by(synthesized: Synthesized, key: str) -> tuple[str, dict[str, Any]]:
+    """The logical id and body of the one table whose partition key is `key`."""
+    tables = synthesized.resources("AWS::DynamoDB::Table")
+    return only(
+        {
+            logical_id: table
+            for logical_id, table in tables.items()
+            if table["Properties"]["KeySchema"][0]["AttributeName"] == key
+        }
+    )
+
+
 def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 

@@ -16,8 +16,9 @@ import pytest
 
 from todo_service import repository
 from todo_service.repository import SERVICE_OPERATIONS
+from todo_service.table import IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
 
-from .templates import Synthesized, arn_of, as_list, only, ref
+from .templates import Synthesized, arn_of, as_list, only, ref, table_keyed_by
 
 CLIENT_ATTRIBUTE = "_client"
 
@@ -84,6 +85,13 @@ def expected_actions() -> set[str]:
     return {f"dynamodb:{operation}" for operation in SERVICE_OPERATIONS}
 
 
+def _table_arns(synthesized: Synthesized) -> list[Any]:
+    """The todo table's ARN, then its idempotency table's: all the service may touch."""
+    todo_id, _ = table_keyed_by(synthesized, PARTITION_KEY)
+    idempotency_id, _ = table_keyed_by(synthesized, IDEMPOTENCY_PARTITION_KEY)
+    return [arn_of(todo_id), arn_of(idempotency_id)]
+
+
 def test_service_operations_are_exactly_what_the_repository_calls() -> None:
     assert operations_called_by_repository() == set(SERVICE_OPERATIONS)
 
@@ -91,7 +99,7 @@ def test_service_operations_are_exactly_what_the_repository_calls() -> None:
 def test_task_role_may_call_exactly_the_service_operations_on_the_table_alone(
     synthesized: Synthesized, expected_actions: set[str]
 ) -> None:
-    table_id, _ = only(synthesized.resources("AWS::DynamoDB::Table"))
+    table_arns = _table_arns(synthesized)
     _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
     task_role_id = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = _statements_of_role(synthesized, task_role_id)
@@ -108,13 +116,13 @@ def test_task_role_may_call_exactly_the_service_operations_on_the_table_alone(
         == {f"dynamodb:{op}" for op in operations_called_by_repository()}
     )
     for statement in statements:
-        assert as_list(statement["Resource"]) == [arn_of(table_id)]
+        assert as_list(statement["Resource"]) == table_arns
 
 
 def test_no_policy_grants_dynamodb_on_any_resource_but_the_table(
     synthesized: Synthesized,
 ) -> None:
-    table_id, _ = only(synthesized.resources("AWS::DynamoDB::Table"))
+    table_arns = _table_arns(synthesized)
     documents = [
         p["Properties"]["PolicyDocument"]
         for p in synthesized.resources("AWS::IAM::Policy").values()
@@ -126,13 +134,13 @@ def test_no_policy_grants_dynamodb_on_any_resource_but_the_table(
     for statement in granting:
         assert "*" not in as_list(statement["Action"])
         assert not any(a.endswith("*") for a in _dynamodb_actions(statement))
-        assert as_list(statement["Resource"]) == [arn_of(table_id)]
+        assert as_list(statement["Resource"]) == table_arns
 
 
 def test_dynamodb_endpoint_lets_through_only_the_service_operations_on_the_table(
     synthesized: Synthesized, expected_actions: set[str]
 ) -> None:
-    table_id, _ = only(synthesized.resources("AWS::DynamoDB::Table"))
+    table_arns = _table_arns(synthesized)
     _, endpoint = only(synthesized.resources("AWS::EC2::VPCEndpoint"))
     props = endpoint["Properties"]
     assert props["VpcEndpointType"] == "Gateway"
@@ -140,7 +148,7 @@ def test_dynamodb_endpoint_lets_through_only_the_service_operations_on_the_table
     (statement,) = props["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert set(as_list(statement["Action"])) == expected_actions
-    assert as_list(statement["Resource"]) == [arn_of(table_id)]
+    assert as_list(statement["Resource"]) == table_arns
     # The principal is everyone in the VPC: the endpoint fences what, the role fences who.
     assert statement["Principal"] == {"AWS": "*"}
 

@@ -64,8 +64,9 @@ def test_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
 
     template = json.loads((outdir / "TodoService.template.json").read_text())
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert [t["Properties"]["KeySchema"] for t in tables] == [
-        [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert sorted(t["Properties"]["KeySchema"][0]["AttributeName"] for t in tables) == [
+        "id",
+        "idempotencyKey",
     ]
     assert set(template["Outputs"]) >= {"WebsiteUrl", "ApiUrl", "TableName"}
     # cdk.json turns version reporting off: no AWS::CDK::Metadata resource reports home.

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Template
 
-from todo_service.table import DEFAULT_TABLE_NAME, create_table_request
+from todo_service.table import (
+    DEFAULT_TABLE_NAME,
+    IDEMPOTENCY_PARTITION_KEY,
+    IDEMPOTENCY_TABLE_SUFFIX,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    PARTITION_KEY,
+    create_idempotency_table_request,
+    create_table_request,
+)
 
-from .templates import Synthesized, only
+from .templates import Synthesized, only, table_keyed_by
 
 
 def test_key_schema_and_billing_are_the_ones_create_table_uses(synthesized: Synthesized) -> None:
-    _, table = only(synthesized.resources("AWS::DynamoDB::Table"))
+    _, table = table_keyed_by(synthesized, PARTITION_KEY)
     request = create_table_request("any-name")
     props = table["Properties"]
     assert (
@@ -47,7 +55,7 @@ def test_table_is_retained_when_the_stack_is_deleted_or_the_table_replaced(
 def test_table_is_named_todotable_as_the_workshop_and_given_to_the_tasks(
     synthesized: Synthesized,
 ) -> None:
-    table_id, table = only(synthesized.resources("AWS::DynamoDB::Table"))
+    table_id, table = table_keyed_by(synthesized, PARTITION_KEY)
     # The data file and the AWS CLI address the table by the workshop's name.
     assert table["Properties"]["TableName"] == DEFAULT_TABLE_NAME
     _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
@@ -56,3 +64,21 @@ def test_table_is_named_todotable_as_the_workshop_and_given_to_the_tasks(
     assert environment["TODO_TABLE_NAME"] == {"Ref": table_id}
     outputs = synthesized.template.find_outputs("TableName")
     assert outputs["TableName"]["Value"] == {"Ref": table_id}
+
+
+def test_idempotency_table_is_named_after_the_todo_table_with_its_key_and_ttl(
+    synthesized: Synthesized,
+) -> None:
+    todo_id, _ = table_keyed_by(synthesized, PARTITION_KEY)
+    _, table = table_keyed_by(synthesized, IDEMPOTENCY_PARTITION_KEY)
+    props = table["Properties"]
+    request = create_idempotency_table_request("any-name")
+    assert props["KeySchema"] == request["KeySchema"]
+    assert props["AttributeDefinitions"] == request["AttributeDefinitions"]
+    assert props["BillingMode"] == request["BillingMode"]
+    # The service derives this name from TODO_TABLE_NAME: it must be exactly <todo>-idempotency.
+    assert props["TableName"] == {"Fn::Join": ["", [{"Ref": todo_id}, IDEMPOTENCY_TABLE_SUFFIX]]}
+    assert props["TimeToLiveSpecification"] == {
+        "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
