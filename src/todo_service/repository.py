@@ -34,7 +34,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -280,18 +280,22 @@ class TodoRepository:
         )
         return answer.get("Item")
 
-    async def create(self, text: str) -> Todo:
+    def _new_todo(self, text: str) -> Todo:
+        """A todo not yet written, with a fresh id (see ids.py)."""
         now = now_iso()
+        return Todo(
+            id=self._ids.next_id(),
+            text=text,
+            completed=False,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+
+    async def create(self, text: str) -> Todo:
         async with self._dynamodb():
             for _ in range(MAX_CREATE_ATTEMPTS):
-                todo = Todo(
-                    id=self._ids.next_id(),
-                    text=text,
-                    completed=False,
-                    created_at=now,
-                    updated_at=now,
-                    version=1,
-                )
+                todo = self._new_todo(text)
                 try:
                     await self._client.put_item(
                         TableName=self._table,
@@ -355,16 +359,8 @@ class TodoRepository:
         self, key: dict[str, Any], text: str, fingerprint: str
     ) -> tuple[_IdempotencyRecord, bool] | None:
         """Our new record and True, or the live record of an earlier request and False."""
-        now = now_iso()
         now_s = int(time.time())
-        todo = Todo(
-            id=self._ids.next_id(),
-            text=text,
-            completed=False,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
+        todo = self._new_todo(text)
         try:
             await self._client.put_item(
                 TableName=self._idempotency_table,
@@ -372,7 +368,7 @@ class TodoRepository:
                     **key,
                     "todoId": {"N": str(todo.id)},
                     "text": {"S": text},
-                    "createdAt": {"S": now},
+                    "createdAt": {"S": todo.created_at},
                     "fingerprint": {"S": fingerprint},
                     "done": {"BOOL": False},
                     IDEMPOTENCY_TTL_ATTRIBUTE: {"N": str(now_s + IDEMPOTENCY_TTL_S)},
@@ -495,29 +491,20 @@ class TodoRepository:
 
     async def _toggle_bool(self, todo_id: int) -> Todo:
         current = await self.get(todo_id)
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": _key(todo_id),
-            "UpdateExpression": "SET completed = :new, updatedAt = :now, " + _BUMP_VERSION,
-            "ConditionExpression": "completed = :old",
-            "ExpressionAttributeValues": {
-                ":old": {"BOOL": current.completed},
-                ":new": _ZERO if current.completed else _ONE,
-                ":now": {"S": now_iso()},
-                ":one": _ONE,
-                ":zero": _ZERO,
-            },
-            "ReturnValues": "ALL_NEW",
+        values: dict[str, Any] = {
+            ":old": {"BOOL": current.completed},
+            ":new": _ZERO if current.completed else _ONE,
+            ":now": {"S": now_iso()},
+            ":one": _ONE,
+            ":zero": _ZERO,
         }
+        expression = "SET completed = :new, updatedAt = :now, " + _BUMP_VERSION
         async with self._dynamodb():
-            try:
-                answer = await self._client.update_item(**params)
-            except ClientError as error:
-                if _error_code(error) != "ConditionalCheckFailedException":
-                    raise
-                # A concurrent toggle converted it (or it is gone): the atomic path now applies.
-                return await self.toggle(todo_id)
-        return _to_todo(answer["Attributes"])
+            attributes = await self._update_item(todo_id, expression, "completed = :old", values)
+        if attributes is None:
+            # A concurrent toggle converted it (or it is gone): the atomic path now applies.
+            return await self.toggle(todo_id)
+        return _to_todo(attributes)
 
     async def _update(
         self,
@@ -528,6 +515,21 @@ class TodoRepository:
         names: dict[str, str] | None,
     ) -> Todo:
         condition = _version_condition(expected_version, values)
+        async with self._dynamodb():
+            attributes = await self._update_item(todo_id, expression, condition, values, names)
+            if attributes is None:
+                await self._raise_condition_failure(todo_id, expected_version)
+        return _to_todo(attributes)
+
+    async def _update_item(
+        self,
+        todo_id: int,
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> Mapping[str, Any] | None:
+        """One conditional UpdateItem; the new item, or None when the condition failed."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "Key": _key(todo_id),
@@ -538,14 +540,13 @@ class TodoRepository:
         }
         if names:
             params["ExpressionAttributeNames"] = names
-        async with self._dynamodb():
-            try:
-                answer = await self._client.update_item(**params)
-            except ClientError as error:
-                if not _condition_failed(error):
-                    raise
-                await self._raise_condition_failure(todo_id, expected_version)
-        return _to_todo(answer["Attributes"])
+        try:
+            answer = await self._client.update_item(**params)
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            return None
+        return answer["Attributes"]
 
     async def delete(self, todo_id: int, *, expected_version: int | None = None) -> None:
         values: dict[str, Any] = {}
@@ -567,7 +568,9 @@ class TodoRepository:
                     return  # our first attempt deleted it; only its answer was lost
                 await self._raise_condition_failure(todo_id, expected_version)
 
-    async def _raise_condition_failure(self, todo_id: int, expected_version: int | None) -> None:
+    async def _raise_condition_failure(
+        self, todo_id: int, expected_version: int | None
+    ) -> NoReturn:
         """Tell "no such todo" (404) from "stale version" (412) after a failed condition.
 
         The read only classifies the failure; the write itself was decided by the condition.
