@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Final
 
@@ -17,7 +18,23 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S: Final = 10.0
 
 
-def run_server(settings: Settings, app: web.Application | None = None) -> None:
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (a runtime dependency off Windows), else asyncio's loop.
+
+    uvloop's event loop and transports are written in C: about 7% fewer instructions per
+    request for the whole service under load, more on the HTTP side (see bench/README.md).
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency wherever it builds
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run_server(
+    settings: Settings, app: web.Application | None = None, *, reuse_port: bool = False
+) -> None:
+    """Serve until SIGINT/SIGTERM. `reuse_port` lets several worker processes share the port."""
     log.info(
         "serving",
         extra={
@@ -36,4 +53,6 @@ def run_server(settings: Settings, app: web.Application | None = None) -> None:
         access_log_class=JsonAccessLogger,
         print=None,
         shutdown_timeout=SHUTDOWN_GRACE_S,
+        reuse_port=reuse_port or None,
+        loop=new_event_loop(),
     )
