@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from todo_service.embedded import LOOPBACK, LocalServer, free_port
 
-from . import procstats
+from . import procstats, profiles
 from .proxy import EchoServer, added_rtt_ms, measure_rtt
 from .seedbench import write_seed_file
 
@@ -34,7 +34,9 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 BIN: Final = Path(sys.executable).parent
 WRK_SCRIPT: Final = ROOT / "bench" / "wrk" / "scenario.lua"
 BASELINES: Final = ROOT / "bench" / "baselines"
-SCENARIOS: Final = ("get", "list", "create", "toggle", "mix")
+SCENARIOS: Final = ("get", "list", "create", "toggle", "mix", "health")
+# "health" prices the HTTP layer alone (no DynamoDB call): one connection count is enough.
+HEALTH_CONNECTIONS: Final = 16
 CONNECTIONS: Final = (1, 16, 128)
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 15.0
@@ -71,6 +73,10 @@ class Options:
     paced: bool = True
     out: Path = ROOT / "bench" / "results"
     profile: str | None = None  # "contender:mode:scenario:connections" to py-spy record
+    perf: bool = True  # count instructions with perf where it works
+
+    def perf_window(self) -> float | None:
+        return self.duration_s if self.perf else None
 
 
 def base_env(endpoint: str, table: str) -> dict[str, str]:
@@ -181,11 +187,22 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def wrk(
-    port: int, scenario: str, connections: int, duration_s: float, items: int, think_ms: float = 0
+    port: int,
+    scenario: str,
+    connections: int,
+    duration_s: float,
+    items: int,
+    think_ms: float = 0,
+    health_path: str = "/healthz",
 ) -> dict[str, Any]:
     env = dict(os.environ)
     env.update(
-        {"BENCH_SCENARIO": scenario, "BENCH_IDS": str(items), "BENCH_THINK_MS": f"{think_ms:g}"}
+        {
+            "BENCH_SCENARIO": scenario,
+            "BENCH_IDS": str(items),
+            "BENCH_THINK_MS": f"{think_ms:g}",
+            "BENCH_HEALTH_PATH": health_path,
+        }
     )
     argv = [
         "wrk",
@@ -199,15 +216,72 @@ def wrk(
     return bench_json(run_checked(argv, env, duration_s + RUN_GRACE_S))
 
 
+def perf_works() -> bool:
+    """Whether `perf stat` can count this machine's instructions (root, or a low paranoia)."""
+    if shutil.which("perf") is None:
+        return False
+    done = subprocess.run(
+        ["perf", "stat", "-x,", "-e", "instructions", "--", "true"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0 and done.stderr.split(",")[0].strip().isdigit()
+
+
+class InstructionCounter:
+    """`perf stat -e instructions` on some processes for a fixed time: CPU work that, unlike
+    CPU seconds, does not swell when other processes crowd the cores."""
+
+    def __init__(self, pids: Sequence[int], duration_s: float, scratch: Path) -> None:
+        self._output = scratch / f"perf-{pids[0]}-{time.monotonic_ns()}.csv"
+        self._process = subprocess.Popen(
+            [
+                "perf",
+                "stat",
+                "-x,",
+                "-e",
+                "instructions",
+                "-o",
+                str(self._output),
+                "-p",
+                ",".join(map(str, pids)),
+                "--",
+                "sleep",
+                f"{duration_s:g}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def result(self) -> int | None:
+        try:
+            self._process.wait(RUN_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            return None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in self._output.read_text().splitlines():
+                if ",instructions" in line:
+                    return int(line.split(",")[0])
+        return None
+
+
 @dataclasses.dataclass
 class Watched:
-    """CPU seconds of the processes we watch during one measured window."""
+    """CPU seconds (and instructions, with perf) of the watched processes during one window."""
 
     pids: dict[str, int]
-    started: dict[str, float] = dataclasses.field(default_factory=dict)
+    count_instructions_s: float | None = None  # the window's length, to count instructions
+    scratch: Path = Path(tempfile.gettempdir())
 
     def __enter__(self) -> Watched:
         self.started = {name: procstats.cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.counter = None
+        if self.count_instructions_s and "service" in self.pids:
+            tree = [p.pid for p in procstats.tree(self.pids["service"])]
+            self.counter = InstructionCounter(tree, self.count_instructions_s, self.scratch)
         self.t0 = time.monotonic()
         return self
 
@@ -216,6 +290,7 @@ class Watched:
         self.cpu_s = {
             name: procstats.cpu_seconds(pid) - self.started[name] for name, pid in self.pids.items()
         }
+        self.instructions = self.counter.result() if self.counter else None
 
 
 def row(
@@ -228,6 +303,7 @@ def row(
     cpu_s: float,
     peak_rss: int,
     others_cpu: dict[str, float],
+    instructions: int | None = None,
 ) -> dict[str, Any]:
     seconds = result["duration_us"] / 1e6
     requests = result["requests"]
@@ -248,6 +324,10 @@ def row(
         "cpu_s": round(cpu_s, 3),
         # CPU seconds per 1,000 requests = CPU milliseconds per request.
         "cpu_s_per_1k": round(cpu_s / requests * 1000, 3) if requests else None,
+        # Instructions per request (perf), in millions: the CPU cost that crowding cannot swell.
+        "minstr_per_req": round(instructions / requests / 1e6, 3)
+        if instructions and requests
+        else None,
         "peak_rss_mb": round(peak_rss / 2**20, 1),
         **{f"{name}_cpu_s": round(value, 3) for name, value in others_cpu.items()},
     }
@@ -263,14 +343,23 @@ def http_runs(
     logs: Path,
 ) -> list[dict[str, Any]]:
     rows = []
+    # The workshop's health check is its GET /; ours is /healthz (GET / says hello too).
+    health = "/healthz" if contender.startswith("service") else "/"
     for scenario in opts.scenarios:
         for connections in opts.connections:
-            wrk(port, scenario, connections, opts.warmup_s, opts.items)
+            if scenario == "health" and connections != HEALTH_CONNECTIONS:
+                continue
+            wrk(port, scenario, connections, opts.warmup_s, opts.items, health_path=health)
             profile = maybe_profile(opts, f"{contender}:{mode}:{scenario}:{connections}", pid, logs)
-            with Watched({"service": pid, **others}) as watched:
-                result = wrk(port, scenario, connections, opts.duration_s, opts.items)
+            with Watched({"service": pid, **others}, opts.perf_window(), logs) as watched:
+                result = wrk(
+                    port, scenario, connections, opts.duration_s, opts.items, health_path=health
+                )
             if profile is not None:
                 profile.wait(RUN_GRACE_S)
+                raw = opts.out / f"profile-{contender}-{mode}-{scenario}-{connections}.raw"
+                if raw.exists():
+                    raw.with_suffix(".txt").write_text(profiles.summarize(raw))
             rows.append(
                 row(
                     mode,
@@ -282,11 +371,12 @@ def http_runs(
                     watched.cpu_s.pop("service"),
                     procstats.peak_rss_bytes(pid),
                     watched.cpu_s,
+                    watched.instructions,
                 )
             )
             log(summary(rows[-1]))
             if opts.paced and scenario == "get" and connections == max(opts.connections):
-                rows.append(paced_run(opts, mode, contender, pid, port, others, rows[-1]))
+                rows.append(paced_run(opts, mode, contender, pid, port, others, rows[-1], logs))
                 log(summary(rows[-1]))
     return rows
 
@@ -299,13 +389,14 @@ def paced_run(
     port: int,
     others: dict[str, int],
     peak: dict[str, Any],
+    logs: Path,
 ) -> dict[str, Any]:
     """The same load at 70% of the peak rate: each connection pauses between requests."""
     connections = peak["connections"]
     target_rps = PACED_FRACTION * peak["rps"]
     # Each connection's cycle is its latency plus its pause; the unloaded latency is near p50.
     think_ms = max(1.0, connections / target_rps * 1000 - peak["p50_ms"] * 0.5)
-    with Watched({"service": pid, **others}) as watched:
+    with Watched({"service": pid, **others}, opts.perf_window(), logs) as watched:
         result = wrk(port, "get", connections, opts.duration_s, opts.items, think_ms=think_ms)
     paced = row(
         mode,
@@ -317,16 +408,19 @@ def paced_run(
         watched.cpu_s.pop("service"),
         procstats.peak_rss_bytes(pid),
         watched.cpu_s,
+        watched.instructions,
     )
     paced["fraction_of_peak"] = round(paced["rps"] / peak["rps"], 2) if peak["rps"] else None
     return paced
 
 
 def floor_runs(
-    opts: Options, mode: str, env: dict[str, str], others: dict[str, int]
+    opts: Options, mode: str, env: dict[str, str], others: dict[str, int], logs: Path
 ) -> list[dict[str, Any]]:
     rows = []
     for scenario in opts.scenarios:
+        if scenario == "health":
+            continue  # no HTTP, nothing to price
         for connections in opts.connections:
             argv = [
                 sys.executable,
@@ -338,9 +432,7 @@ def floor_runs(
                 f"--warmup={opts.warmup_s}",
                 f"--ids={opts.items}",
             ]
-            timeout = opts.duration_s + opts.warmup_s + RUN_GRACE_S
-            with Watched(others) as watched:
-                result = bench_json(run_checked(argv, env, timeout))
+            result, watched = floor_run(opts, argv, env, others, logs)
             rows.append(
                 row(
                     mode,
@@ -351,28 +443,51 @@ def floor_runs(
                     result,
                     result["cpu_s"],
                     result["peak_rss_bytes"],
-                    # Over the floor's whole run (warm-up included): indicative only.
                     watched.cpu_s,
+                    watched.instructions,
                 )
             )
             log(summary(rows[-1]))
     return rows
 
 
-def maybe_profile(
-    opts: Options, key: str, pid: int, logs: Path
-) -> subprocess.Popen[bytes] | None:
+def floor_run(
+    opts: Options, argv: list[str], env: dict[str, str], others: dict[str, int], logs: Path
+) -> tuple[dict[str, Any], Watched]:
+    """Run bench.direct; watch it (and the backend) from the moment it starts measuring."""
+    timeout = time.monotonic() + opts.duration_s + opts.warmup_s + START_TIMEOUT_S + RUN_GRACE_S
+    with subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:
+                if line.startswith("BENCH-MEASURING"):
+                    break
+            with Watched({"service": process.pid, **others}, opts.perf_window(), logs) as watched:
+                output, errors = process.communicate(timeout=max(1.0, timeout - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    if process.returncode != 0:
+        raise RuntimeError(f"bench.direct failed ({process.returncode}):\n{errors[-3000:]}")
+    watched.cpu_s.pop("service")  # the floor reports its own, over its measured window only
+    return bench_json(output), watched
+
+
+def maybe_profile(opts: Options, key: str, pid: int, logs: Path) -> subprocess.Popen[bytes] | None:
     """py-spy the service (and its workers) during the one run named by --profile."""
     if opts.profile != key:
         return None
-    target = opts.out / f"profile-{key.replace(':', '-')}.svg"
-    log(f"profiling {key} into {target}")
+    target = opts.out / f"profile-{key.replace(':', '-')}.raw"
+    log(f"profiling {key} into {target} (and its .txt summary)")
     return subprocess.Popen(
         [
             str(BIN / "py-spy"),
             "record",
             "--subprocesses",
             "--nonblocking",
+            "--format=raw",
             f"--duration={max(1, round(opts.duration_s))}",
             f"--pid={pid}",
             f"--output={target}",
@@ -386,7 +501,8 @@ def summary(r: dict[str, Any]) -> str:
     return (
         f"{r['mode']:7} {r['contender']:10} {r['scenario']:6} c={r['connections']:<3} "
         f"{r['load']:4} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} p99 {r['p99_ms']:7.2f} ms"
-        f"  cpu {r['cpu_s_per_1k'] or 0:6.3f} s/1k  err {r['errors']}  rss {r['peak_rss_mb']} MB"
+        f"  cpu {r['cpu_s_per_1k'] or 0:6.3f} s/1k  {r['minstr_per_req'] or 0:5.2f} Minstr/req"
+        f"  err {r['errors']}  rss {r['peak_rss_mb']} MB"
     )
 
 
@@ -412,9 +528,7 @@ def delete_table(env: dict[str, str], table: str) -> None:
     client.delete_table(TableName=table)
 
 
-def seed_runs(
-    opts: Options, mode: str, endpoint: str, scratch: Path
-) -> list[dict[str, Any]]:
+def seed_runs(opts: Options, mode: str, endpoint: str, scratch: Path) -> list[dict[str, Any]]:
     """`todo-service seed` vs boto3's batch_writer, each on a fresh table, same 10,000 items."""
     results = []
     table = f"SeedOurs-{mode}"
@@ -439,7 +553,12 @@ def seed_runs(
     boto = bench_json(run_checked(argv, env, 600))
     delete_table(env, table)
     results.append(
-        {"mode": mode, "loader": "boto3 batch_writer", "items": opts.items, "seconds": boto["seconds"]}
+        {
+            "mode": mode,
+            "loader": "boto3 batch_writer",
+            "items": opts.items,
+            "seconds": boto["seconds"],
+        }
     )
     for result in results:
         result["items_per_s"] = round(result["items"] / result["seconds"], 1)
@@ -482,6 +601,9 @@ def run(opts: Options) -> dict[str, Any]:
     from . import report
 
     check_tools()
+    opts.perf = opts.perf and perf_works()
+    if not opts.perf:
+        log("perf cannot count instructions here: CPU seconds only")
     opts.out.mkdir(parents=True, exist_ok=True)
     machine = report.machine_info()
     log(f"machine: {machine['cpu']} x{machine['cores']}, load average {machine['loadavg']}")
@@ -493,16 +615,20 @@ def run(opts: Options) -> dict[str, Any]:
         node = shutil.which("node")
         assert node is not None
         dynalite = stack.enter_context(
-            LocalServer(lambda port: [node, str(ROOT / "scripts/dynalite-server.js"), str(port)],
-                        "dynalite")
+            LocalServer(
+                lambda port: [node, str(ROOT / "scripts/dynalite-server.js"), str(port)], "dynalite"
+            )
         )
         dynalite_pid = dynalite_process_pid(dynalite)
         echo = EchoServer()
         stack.callback(echo.close)
         dynamo_via_proxy, echo_via_proxy = free_port(), free_port()
         proxy_pid = stack.enter_context(
-            proxy(opts.delay_ms, [(dynamo_via_proxy, dynalite.port), (echo_via_proxy, echo.port)],
-                  logs)
+            proxy(
+                opts.delay_ms,
+                [(dynamo_via_proxy, dynalite.port), (echo_via_proxy, echo.port)],
+                logs,
+            )
         )
         rtt = added_rtt_ms(measure_rtt(echo.port), measure_rtt(echo_via_proxy))
         log(
@@ -528,7 +654,7 @@ def run(opts: Options) -> dict[str, Any]:
             prepare_table(env, table, opts.items, scratch)
             for contender in opts.contenders:
                 if contender == "floor":
-                    rows += floor_runs(opts, mode, env, others)
+                    rows += floor_runs(opts, mode, env, others, logs)
                 else:
                     with running_service(contender, env, logs) as (pid, port):
                         rows += http_runs(opts, mode, contender, pid, port, others, logs)

@@ -179,14 +179,20 @@ def _route(raw: str) -> tuple[int, str, int]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--delay-ms", type=float, required=True, help="added each way")
-    parser.add_argument("--route", type=_route, action="append", required=True,
-                        help="LISTEN_PORT:TARGET_HOST:TARGET_PORT (repeatable)")
+    parser.add_argument(
+        "--route",
+        type=_route,
+        action="append",
+        required=True,
+        help="LISTEN_PORT:TARGET_HOST:TARGET_PORT (repeatable)",
+    )
     args = parser.parse_args(argv)
     with contextlib.closing(_new_loop()) as loop:
         loop.run_until_complete(serve(args.delay_ms / 1000, args.route))
 
 
 # ---- measuring what the proxy really adds ----
+
 
 class EchoServer:
     """A blocking echo server on a loopback port, in a thread: the far end of an RTT probe."""

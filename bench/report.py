@@ -63,8 +63,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     mode = "delayed" if "delayed" in results["options"]["modes"] else "direct"
 
     def peak(contender: str, scenario: str) -> dict[str, Any] | None:
-        return _find(rows, mode=mode, contender=contender, scenario=scenario,
-                     connections=connections, load="peak")
+        return _find(
+            rows,
+            mode=mode,
+            contender=contender,
+            scenario=scenario,
+            connections=connections,
+            load="peak",
+        )
 
     def add(name: str, value: float | None, goal: str, met: bool | None) -> None:
         out.append({"target": name, "value": value, "goal": goal, "met": met})
@@ -88,26 +94,51 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if floor:
             v = _ratio(ours["cpu_s_per_1k"], floor["cpu_s_per_1k"])
             add(f"3. CPU/req vs floor ({who})", v, "<= 1", v is not None and v <= 1)
+            v = _ratio(ours.get("minstr_per_req"), floor.get("minstr_per_req"))
+            if v is not None:
+                add(f"3. instructions/req vs floor ({who})", v, "<= 1", v <= 1)
     for contender in ("service-2w", "service-1w"):
-        paced = _find(rows, mode=mode, contender=contender, scenario="get",
-                      connections=connections, load="70%")
+        paced = _find(
+            rows,
+            mode=mode,
+            contender=contender,
+            scenario="get",
+            connections=connections,
+            load="70%",
+        )
         if paced:
             v = _ratio(paced["p99_ms"], paced["p50_ms"])
-            add(f"4. p99/p50 at {paced.get('fraction_of_peak')} of peak ({contender}, get)",
-                v, "< 3", v is not None and v < 3)
+            add(
+                f"4. p99/p50 at {paced.get('fraction_of_peak')} of peak ({contender}, get)",
+                v,
+                "< 3",
+                v is not None and v < 3,
+            )
     for scenario in results["options"]["scenarios"]:
         one, two = peak("service-1w", scenario), peak("service-2w", scenario)
         if one and two:
-            add(f"5. req/s 2 workers / 1 worker ({scenario})", _ratio(two["rps"], one["rps"]),
-                "report", None)
+            add(
+                f"5. req/s 2 workers / 1 worker ({scenario})",
+                _ratio(two["rps"], one["rps"]),
+                "report",
+                None,
+            )
     for seed_mode in ("delayed", "direct"):
         ours = _find(results["seed"], mode=seed_mode, loader="todo-service seed")
         boto = _find(results["seed"], mode=seed_mode, loader="boto3 batch_writer")
         if ours and boto:
             v = _ratio(ours["items_per_s"], boto["items_per_s"])
-            add(f"6. seed items/s vs batch_writer ({seed_mode})", v, ">= 5",
-                v is not None and v >= 5)
+            add(
+                f"6. seed items/s vs batch_writer ({seed_mode})",
+                v,
+                ">= 5",
+                v is not None and v >= 5,
+            )
     return out
+
+
+def _per_1k(seconds: float | None, requests: int) -> float | None:
+    return None if seconds is None or not requests else round(seconds / requests * 1000, 3)
 
 
 def _fmt(value: Any) -> str:
@@ -150,33 +181,46 @@ def markdown(results: dict[str, Any]) -> str:
             "| --- | --- | ---: | ---: |",
         ]
         for s in results["seed"]:
-            lines.append(f"| {s['mode']} | {s['loader']} | {s['seconds']:.2f} | "
-                         f"{s['items_per_s']:,.0f} |")
+            lines.append(
+                f"| {s['mode']} | {s['loader']} | {s['seconds']:.2f} | {s['items_per_s']:,.0f} |"
+            )
     lines += ["", "### All runs", ""]
     lines += [
-        "CPU = the contender's CPU seconds per 1,000 requests (all its processes); RSS = its "
-        "peak resident memory since start (summed over processes). `70%` rows pace the "
-        "connections to 70% of the peak rate just measured.",
+        "CPU = the contender's CPU seconds per 1,000 requests (all its processes), which swells "
+        "when the cores are crowded; Minstr/req = millions of instructions it executed per "
+        "request (perf), which does not; RSS = its peak resident memory since start (summed "
+        "over processes); dynalite CPU = the backend's CPU seconds per 1,000 requests, to show "
+        "when the backend is the bound. `70%` rows pace the connections to 70% of the peak "
+        "rate just measured. Floor rows have no HTTP: their errors are failed calls.",
         "",
         "| Mode | Contender | Scenario | Conns | Load | req/s | p50 ms | p95 ms | p99 ms | Errors "
-        "| CPU s/1k req | RSS MB |",
-        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| CPU s/1k req | Minstr/req | RSS MB | dynalite CPU s/1k |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     order = {name: i for i, name in enumerate(ORDER)}
     rows = sorted(
         results["rows"],
-        key=lambda r: (r["mode"] != "delayed", o["scenarios"].index(r["scenario"]),
-                       r["connections"], order.get(r["contender"], 99), r["load"]),
+        key=lambda r: (
+            r["mode"] != "delayed",
+            o["scenarios"].index(r["scenario"]),
+            r["connections"],
+            order.get(r["contender"], 99),
+            r["load"],
+        ),
     )
     for r in rows:
         lines.append(
             f"| {r['mode']} | {r['contender']} | {r['scenario']} | {r['connections']} | "
             f"{r['load']} | {_fmt(r['rps'])} | {_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} | "
             f"{_fmt(r['p99_ms'])} | {r['errors']} | {_fmt(r['cpu_s_per_1k'])} | "
-            f"{_fmt(r['peak_rss_mb'])} |"
+            f"{_fmt(r.get('minstr_per_req'))} | {_fmt(r['peak_rss_mb'])} | "
+            f"{_fmt(_per_1k(r.get('dynalite_cpu_s'), r['requests']))} |"
         )
-    lines += ["", "Contenders: " + "; ".join(f"`{k}` {v}" for k, v in
-                                             results["contenders"].items()) + "."]
+    lines += [
+        "",
+        "Contenders: " + "; ".join(f"`{k}` {v}" for k, v in results["contenders"].items()) + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -191,27 +235,38 @@ def chart(results: dict[str, Any], target: Path) -> None:
     modes = [m for m in ("delayed", "direct") if m in results["options"]["modes"]]
     scenarios = results["options"]["scenarios"]
     contenders = [c for c in ORDER if c in results["contenders"]]
-    fig, axes = plt.subplots(2, len(modes), figsize=(6.5 * len(modes), 8), squeeze=False)
+    metrics = [("rps", "requests/s"), ("cpu_s_per_1k", "CPU ms per request")]
+    if any(r.get("minstr_per_req") for r in rows):
+        metrics.append(("minstr_per_req", "M instructions per request"))
+    fig, axes = plt.subplots(
+        len(metrics), len(modes), figsize=(6.5 * len(modes), 4 * len(metrics)), squeeze=False
+    )
     width = 0.8 / max(1, len(contenders))
     for col, mode in enumerate(modes):
-        for line, (metric, label) in enumerate(
-            (("rps", "requests/s"), ("cpu_s_per_1k", "CPU ms per request"))
-        ):
+        for line, (metric, label) in enumerate(metrics):
             ax = axes[line][col]
             for i, contender in enumerate(contenders):
                 values = []
                 for scenario in scenarios:
-                    r = _find(rows, mode=mode, contender=contender, scenario=scenario,
-                              connections=connections)
+                    r = _find(
+                        rows,
+                        mode=mode,
+                        contender=contender,
+                        scenario=scenario,
+                        connections=connections,
+                    )
                     values.append((r or {}).get(metric) or 0)
-                ax.bar([x + i * width for x in range(len(scenarios))], values, width,
-                       label=contender)
+                ax.bar(
+                    [x + i * width for x in range(len(scenarios))], values, width, label=contender
+                )
             ax.set_xticks([x + width * (len(contenders) - 1) / 2 for x in range(len(scenarios))])
             ax.set_xticklabels(scenarios)
             ax.set_ylabel(label)
-            title = "+%g ms each way" % results["options"]["delay_ms_each_way"]
-            ax.set_title(f"{label}, {connections} connections, "
-                         f"{title if mode == 'delayed' else 'plain loopback'}")
+            title = "+{:g} ms each way".format(results["options"]["delay_ms_each_way"])
+            ax.set_title(
+                f"{label}, {connections} connections, "
+                f"{title if mode == 'delayed' else 'plain loopback'}"
+            )
             ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
@@ -228,6 +283,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     if out.resolve() == README.parent.resolve() / "results" and README.exists():
         readme = README.read_text()
         block = f"{BEGIN}\n{text}{END}"
-        readme = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, readme,
-                        flags=re.S)
+        readme = re.sub(
+            re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, readme, flags=re.S
+        )
         README.write_text(readme)

@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from flask import Flask, Response, request
@@ -57,7 +57,7 @@ def getTodo(todoId):
 
 
 def createTodo(text):
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     todoId = random.randint(1, 2**53 - 1)
     item = {
         "id": {"N": str(todoId)},
@@ -82,7 +82,7 @@ def toggleTodo(todoId):
         UpdateExpression="SET completed = :c, updatedAt = :u",
         ExpressionAttributeValues={
             ":c": {"BOOL": not completed},
-            ":u": {"S": datetime.now(timezone.utc).isoformat()},
+            ":u": {"S": datetime.now(UTC).isoformat()},
         },
         ReturnValues="ALL_NEW",
     )

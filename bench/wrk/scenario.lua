@@ -1,5 +1,6 @@
 -- wrk script for every benchmark scenario. Environment:
 --   BENCH_SCENARIO  get | list | create | toggle | mix (70% get, 10% list, 10% create, 10% toggle)
+--                   | health (GET BENCH_HEALTH_PATH: the HTTP layer alone, no DynamoDB call)
 --   BENCH_IDS       ids 1..BENCH_IDS exist in the table (get and toggle pick one at random)
 --   BENCH_THINK_MS  mean pause between a connection's requests (exponential); 0 = closed loop
 -- done() prints one line, "BENCH-JSON {...}", that the harness parses.
@@ -42,7 +43,15 @@ local function mix()
   return toggle()
 end
 
-local builders = { get = get, list = list, create = create, toggle = toggle, mix = mix }
+-- The workshop's baseline has its health check at /, ours at /healthz.
+local health_path = os.getenv("BENCH_HEALTH_PATH") or "/healthz"
+local function health()
+  return wrk.format("GET", health_path)
+end
+
+local builders = {
+  get = get, list = list, create = create, toggle = toggle, mix = mix, health = health
+}
 local build = builders[scenario]
 if build == nil then error("unknown BENCH_SCENARIO " .. scenario) end
 
