@@ -175,7 +175,7 @@ def markdown(results: dict[str, Any]) -> str:
     if results["seed"]:
         lines += [
             "",
-            "### Seed loader (10,000 items)",
+            f"### Seed loader ({o['items']:,} items)",
             "",
             "| Mode | Loader | Seconds | Items/s |",
             "| --- | --- | ---: | ---: |",

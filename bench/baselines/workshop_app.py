@@ -75,13 +75,20 @@ def toggleTodo(todoId):
     response = client.get_item(TableName=table_name, Key=key)
     if "Item" not in response:
         return None
-    completed = todoJson(response["Item"])["completed"]
+    item = response["Item"]
+    completed = todoJson(item)["completed"]
+    # The workshop stores a BOOL; the shared benchmark table stores N 0/1: keep its type.
+    flipped = (
+        {"N": "0" if completed else "1"}
+        if "N" in item.get("completed", {})
+        else {"BOOL": not completed}
+    )
     response = client.update_item(
         TableName=table_name,
         Key=key,
         UpdateExpression="SET completed = :c, updatedAt = :u",
         ExpressionAttributeValues={
-            ":c": {"BOOL": not completed},
+            ":c": flipped,
             ":u": {"S": datetime.now(UTC).isoformat()},
         },
         ReturnValues="ALL_NEW",
