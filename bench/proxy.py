@@ -9,7 +9,7 @@ Run it in its own process, so that its CPU does not count against the service un
 
     python -m bench.proxy --delay-ms 5 --route 9001:127.0.0.1:8000 [--route ...]
 
-It uses uvloop when installed. `measure_rtt` times ping-pongs through a route to a local echo
+`measure_rtt` times ping-pongs through a route to a local echo
 server, so the harness can check the added round trip before it trusts it.
 """
 
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from typing import Final
 
 LOOPBACK: Final = "127.0.0.1"
-# Event-loop timers are millisecond-grained (libuv counts whole milliseconds; asyncio rounds
-# its epoll timeout up to one), so a timer fires up to about 1 ms off: aim half of that early,
+# Event-loop timers are millisecond-grained (asyncio rounds its epoll timeout up to a whole
+# millisecond), so a timer fires up to about 1 ms late: aim half of that early,
 # so that the delay is right on average. The harness measures what is really added and
 # prints it before it trusts it.
 TIMER_SLACK_S: Final = 0.0005
@@ -87,9 +87,8 @@ class _Side(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, but they quack alike.
         self.transport = transport  # type: ignore[assignment]
-        # Small HTTP messages must not wait for Nagle's algorithm (uvloop sets it already).
+        # Small HTTP messages must not wait for Nagle's algorithm.
         with contextlib.suppress(OSError):
             sock = transport.get_extra_info("socket")
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -163,14 +162,6 @@ async def serve(delay_s: float, routes: Sequence[tuple[int, str, int]]) -> None:
         server.close()
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def _route(raw: str) -> tuple[int, str, int]:
     listen, host, port = raw.split(":")
     return int(listen), host, int(port)
@@ -187,8 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="LISTEN_PORT:TARGET_HOST:TARGET_PORT (repeatable)",
     )
     args = parser.parse_args(argv)
-    with contextlib.closing(_new_loop()) as loop:
-        loop.run_until_complete(serve(args.delay_ms / 1000, args.route))
+    asyncio.run(serve(args.delay_ms / 1000, args.route))
 
 
 # ---- measuring what the proxy really adds ----

@@ -24,7 +24,7 @@ def machine_info() -> dict[str, Any]:
             break
     memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
     versions = {}
-    for package in ("aiohttp", "aiobotocore", "botocore", "uvloop", "msgspec", "flask", "gunicorn"):
+    for package in ("aiohttp", "aiobotocore", "botocore", "msgspec", "flask", "gunicorn"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
