@@ -12,11 +12,23 @@ OWN = "todo_service's own code (self time: handlers, middlewares, repository, JS
 REST = "HTTP server (aiohttp: parsing, routing, writing) and the event loop"
 
 
+# py-spy --nonblocking reads a running process, so some stacks come out cut short: match
+# any frame of the part, not just its entry point.
+_SDK_MARKERS = (
+    "_make_api_call",
+    "aiobotocore/",
+    "botocore/",
+    "aiohttp/client",
+    "aiohttp/connector",
+)
+_LOG_MARKERS = ("log_access", "logging/", "todo_service/logs.py")
+
+
 def _category(frames: list[str]) -> str:
     """Where one sample's time goes, by the frames on its stack."""
-    if any("_make_api_call" in f for f in frames):
+    if any(marker in f for f in frames for marker in _SDK_MARKERS):
         return SDK
-    if any("log_access" in f for f in frames):
+    if any(marker in f for f in frames for marker in _LOG_MARKERS):
         return ACCESS_LOG
     if "todo_service/" in frames[-1]:
         return OWN
