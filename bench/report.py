@@ -233,7 +233,8 @@ def chart(results: dict[str, Any], target: Path) -> None:
     rows = [r for r in results["rows"] if r["load"] == "peak"]
     connections = max(results["options"]["connections"])
     modes = [m for m in ("delayed", "direct") if m in results["options"]["modes"]]
-    scenarios = results["options"]["scenarios"]
+    # health runs at one connection count only: it has its own row in the table.
+    scenarios = [s for s in results["options"]["scenarios"] if s != "health"]
     contenders = [c for c in ORDER if c in results["contenders"]]
     metrics = [("rps", "requests/s"), ("cpu_s_per_1k", "CPU ms per request")]
     if any(r.get("minstr_per_req") for r in rows):
