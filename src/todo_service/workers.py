@@ -81,6 +81,8 @@ def run_workers(settings: Settings, workers: int) -> int:
         try:
             for process in processes:
                 process.start()
+            if asked_to_stop:  # a signal came while the workers were starting
+                stop_workers()
             log.info("started %d workers on port %d", workers, settings.port)
             # Returns when a worker exits: after our SIGTERM, or on its own (a failure).
             multiprocessing.connection.wait([p.sentinel for p in processes])
