@@ -38,6 +38,7 @@ DEFAULT_WEB_PORT: Final = 8081
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
+MAX_WORKERS: Final = 64
 
 
 class UsageError(Exception):
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", help="interface to listen on (TODO_HOST, default 0.0.0.0)")
     serve.add_argument("--port", type=check_port_flag, help="port (TODO_PORT, default 8080)")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        help="server processes sharing the port, e.g. one per core (1)",
+    )
 
     dev = commands.add_parser("dev", help="serve the API on an embedded DynamoDB (no Docker)")
     dev.add_argument("--port", type=check_port_flag, default=8080, help="API port (8080)")
@@ -107,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _worker_count(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_WORKERS}")
+    return int(raw)
+
+
 def _require_region(settings: Settings) -> None:
     if (
         settings.region is None
@@ -138,12 +151,12 @@ async def _seed(settings: Settings, path: Path, concurrency: int) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        from .server import run_server
+        from .workers import run_workers
 
         _require_region(settings)
         overrides = {"host": args.host, "port": args.port}
-        run_server(settings.replace(**{k: v for k, v in overrides.items() if v is not None}))
-        return EXIT_OK
+        settings = settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+        return EXIT_OK if run_workers(settings, args.workers) == 0 else EXIT_FAILED
     if args.command == "dev":
         from .dev import run_dev
 

@@ -16,9 +16,13 @@ log = logging.getLogger(__name__)
 
 # On SIGTERM: stop accepting, give in-flight requests this long, then close the client.
 SHUTDOWN_GRACE_S: Final = 10.0
+# Connections waiting to be accepted. aiohttp's default of 128 overflows when a load balancer
+# or a load test opens many connections at once, and each dropped SYN costs its client a 1 s
+# retransmission (seen in bench/ at 128 connections). The kernel caps it at somaxconn.
+LISTEN_BACKLOG: Final = 1024
 
 
-def _run(app: web.Application, host: str, port: int) -> None:
+def _run(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> None:
     web.run_app(
         app,
         host=host,
@@ -26,10 +30,15 @@ def _run(app: web.Application, host: str, port: int) -> None:
         access_log_class=JsonAccessLogger,
         print=None,
         shutdown_timeout=SHUTDOWN_GRACE_S,
+        reuse_port=reuse_port or None,
+        backlog=LISTEN_BACKLOG,
     )
 
 
-def run_server(settings: Settings, app: web.Application | None = None) -> None:
+def run_server(
+    settings: Settings, app: web.Application | None = None, *, reuse_port: bool = False
+) -> None:
+    """Serve until SIGINT/SIGTERM. `reuse_port` lets several worker processes share the port."""
     log.info(
         "serving",
         extra={
@@ -41,7 +50,12 @@ def run_server(settings: Settings, app: web.Application | None = None) -> None:
             }
         },
     )
-    _run(app if app is not None else create_app(settings), settings.host, settings.port)
+    _run(
+        app if app is not None else create_app(settings),
+        settings.host,
+        settings.port,
+        reuse_port=reuse_port,
+    )
 
 
 def run_website(app: web.Application, host: str, port: int) -> None:
