@@ -414,39 +414,32 @@ class TodoRepository:
         return item is None or item.get(IDEMPOTENCY_PARTITION_KEY) == key[IDEMPOTENCY_PARTITION_KEY]
 
     async def _repoint(self, key: dict[str, Any], taken_id: int) -> None:
-        try:
-            await self._client.update_item(
-                TableName=self._idempotency_table,
-                Key=key,
-                UpdateExpression="SET todoId = :fresh",
-                ConditionExpression="todoId = :taken AND #done = :false",
-                ExpressionAttributeNames={"#done": "done"},
-                ExpressionAttributeValues={
-                    ":fresh": {"N": str(self._ids.next_id())},
-                    ":taken": {"N": str(taken_id)},
-                    ":false": {"BOOL": False},
-                },
-            )
-        except ClientError as error:
-            if not _condition_failed(error):
-                raise
-            # Another request re-pointed the record first; the caller reads it again.
+        # If the condition fails, another request re-pointed the record first; the caller
+        # reads it again either way.
+        await self._update_item(
+            self._idempotency_table,
+            key,
+            "SET todoId = :fresh",
+            "todoId = :taken AND #done = :false",
+            {
+                ":fresh": {"N": str(self._ids.next_id())},
+                ":taken": {"N": str(taken_id)},
+                ":false": {"BOOL": False},
+            },
+            {"#done": "done"},
+        )
 
     async def _mark_done(self, key: dict[str, Any], todo_id: int) -> bool:
-        try:
-            await self._client.update_item(
-                TableName=self._idempotency_table,
-                Key=key,
-                UpdateExpression="SET #done = :true",
-                ConditionExpression="todoId = :id",
-                ExpressionAttributeNames={"#done": "done"},
-                ExpressionAttributeValues={":true": {"BOOL": True}, ":id": {"N": str(todo_id)}},
-            )
-            return True
-        except ClientError as error:
-            if not _condition_failed(error):
-                raise
-            return False  # re-pointed meanwhile: the caller starts over from the record
+        """False if the record was re-pointed meanwhile: the caller starts over from it."""
+        marked = await self._update_item(
+            self._idempotency_table,
+            key,
+            "SET #done = :true",
+            "todoId = :id",
+            {":true": {"BOOL": True}, ":id": {"N": str(todo_id)}},
+            {"#done": "done"},
+        )
+        return marked is not None
 
     async def update(
         self,
@@ -500,7 +493,9 @@ class TodoRepository:
         }
         expression = "SET completed = :new, updatedAt = :now, " + _BUMP_VERSION
         async with self._dynamodb():
-            attributes = await self._update_item(todo_id, expression, "completed = :old", values)
+            attributes = await self._update_item(
+                self._table, _key(todo_id), expression, "completed = :old", values
+            )
         if attributes is None:
             # A concurrent toggle converted it (or it is gone): the atomic path now applies.
             return await self.toggle(todo_id)
@@ -516,14 +511,17 @@ class TodoRepository:
     ) -> Todo:
         condition = _version_condition(expected_version, values)
         async with self._dynamodb():
-            attributes = await self._update_item(todo_id, expression, condition, values, names)
+            attributes = await self._update_item(
+                self._table, _key(todo_id), expression, condition, values, names
+            )
             if attributes is None:
                 await self._raise_condition_failure(todo_id, expected_version)
         return _to_todo(attributes)
 
     async def _update_item(
         self,
-        todo_id: int,
+        table: str,
+        key: dict[str, Any],
         expression: str,
         condition: str,
         values: dict[str, Any],
@@ -531,8 +529,8 @@ class TodoRepository:
     ) -> Mapping[str, Any] | None:
         """One conditional UpdateItem; the new item, or None when the condition failed."""
         params: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": _key(todo_id),
+            "TableName": table,
+            "Key": key,
             "UpdateExpression": expression,
             "ConditionExpression": condition,
             "ExpressionAttributeValues": values,
