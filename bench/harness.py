@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from todo_service.embedded import LOOPBACK, LocalServer, free_port
+from todo_service.local.harness import LOOPBACK, LocalServer, free_port
 
 from . import procstats, profiles
 from .proxy import EchoServer, added_rtt_ms, measure_rtt

@@ -15,10 +15,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
-from todo_service.dynamodb import open_client
-from todo_service.provisioning import delete_tables, ensure_table
-from todo_service.repository import TodoRepository
 from todo_service.settings import Settings
+from todo_service.store.client import open_client
+from todo_service.store.provisioning import delete_tables, ensure_table
+from todo_service.store.repository import TodoRepository
 
 from .support.backends import running_backend, selected_backends
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from todo_service.embedded import LOOPBACK, LocalServer, free_port
+from todo_service.local.harness import LOOPBACK, LocalServer, free_port
 
 DEFAULT_SECONDS = 60.0
 DEFAULT_CLIENTS = 16

@@ -10,11 +10,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
-from todo_service.dynamodb import open_client
+from todo_service.domain.todo import MAX_ID
 from todo_service.logs import JsonFormatter
-from todo_service.provisioning import ensure_table
 from todo_service.settings import Settings
-from todo_service.todo import MAX_ID
+from todo_service.store.client import open_client
+from todo_service.store.provisioning import ensure_table
 
 Client = TestClient[Any, Any]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.proxy import TIMER_SLACK_S, EchoServer, added_rtt_ms, measure_rtt
 
-from todo_service.embedded import free_port
+from todo_service.local.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DELAY_MS = 5.0

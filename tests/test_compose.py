@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import pytest
 
-from todo_service.embedded import LOOPBACK, free_port
+from todo_service.local.harness import LOOPBACK, free_port
 
 pytestmark = pytest.mark.docker
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from todo_service.api.openapi import TEXT_PATTERN, openapi_document
 from todo_service.app import create_app
-from todo_service.errors import InvalidInput
-from todo_service.openapi import TEXT_PATTERN, openapi_document
-from todo_service.repository import SERVICE_OPERATIONS
+from todo_service.domain.errors import InvalidInput
+from todo_service.domain.todo import clean_text
 from todo_service.settings import Settings
-from todo_service.todo import clean_text
+from todo_service.store.table import SERVICE_OPERATIONS
 
 Client = TestClient[Any, Any]
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -16,7 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from todo_service.embedded import LocalServer, free_port, moto_server
+from todo_service.local.harness import LocalServer, free_port
+from todo_service.local.moto_server import moto_server
 
 from .support.backends import dynalite_server
 from .support.faults import proxy_to

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from todo_service.embedded import moto_server
+from todo_service.local.moto_server import moto_server
 
 from .support.service import create_tables, fresh_table_name, service_env, service_process
 from .test_contract import documented_operations

@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 from aiohttp.test_utils import TestClient
 
-from todo_service.cursor import CursorCodec
-from todo_service.handlers import MAX_BODY_BYTES
+from todo_service.api.handlers import MAX_BODY_BYTES
+from todo_service.domain.cursor import CursorCodec
+from todo_service.domain.todo import MAX_ID, MAX_TEXT_CHARS
 from todo_service.settings import Settings
-from todo_service.todo import MAX_ID, MAX_TEXT_CHARS
 
 Client = TestClient[Any, Any]
 RAW_TIMEOUT_S = 10.0

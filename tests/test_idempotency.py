@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from todo_service.ids import IdGenerator
-from todo_service.repository import TodoRepository
+from todo_service.domain.ids import IdGenerator
+from todo_service.store.repository import TodoRepository
 
 from .test_api import all_ids, assert_error, create
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from todo_service.dynamodb import open_client
-from todo_service.seed import load_file
 from todo_service.settings import Settings
+from todo_service.store.client import open_client
+from todo_service.store.seed import load_file
 
 from .support.seedfiles import put, write_seed_file
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from todo_service.dynamodb import open_client
-from todo_service.repository import TodoRepository
-from todo_service.seed import SeedFileError, load_file
 from todo_service.settings import Settings
+from todo_service.store.client import open_client
+from todo_service.store.repository import TodoRepository
+from todo_service.store.seed import SeedFileError, load_file
 
 from .support.seedfiles import put, write_seed_file
 

@@ -16,8 +16,9 @@ import time
 import aiohttp
 import pytest
 
-from todo_service.embedded import LOOPBACK, moto_server
-from todo_service.server import SHUTDOWN_GRACE_S
+from todo_service.local.harness import LOOPBACK
+from todo_service.local.moto_server import moto_server
+from todo_service.run.server import SHUTDOWN_GRACE_S
 
 from .support.faults import proxy_to
 from .support.service import (

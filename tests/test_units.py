@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from todo_service.cursor import CursorCodec
-from todo_service.errors import InvalidCursor, InvalidInput
-from todo_service.ids import SEQUENCE_BITS, IdGenerator
+from todo_service.domain.cursor import CursorCodec
+from todo_service.domain.errors import InvalidCursor, InvalidInput
+from todo_service.domain.ids import SEQUENCE_BITS, IdGenerator
+from todo_service.domain.todo import MAX_ID, clean_text, parse_id
 from todo_service.settings import Settings, SettingsError, settings_from_env
-from todo_service.todo import MAX_ID, clean_text, parse_id
 
 
 def test_ids_are_unique_time_ordered_and_browser_safe() -> None:

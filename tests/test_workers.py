@@ -10,7 +10,7 @@ import sys
 import aiohttp
 import pytest
 
-from todo_service.embedded import free_port
+from todo_service.local.harness import free_port
 from todo_service.settings import Settings
 
 START_TIMEOUT_S = 60.0

@@ -9,7 +9,7 @@ from typing import Any, Final
 import aws_cdk as cdk
 from constructs import Construct, Node
 
-from todo_service.table import DEFAULT_TABLE_NAME
+from todo_service.store.table import DEFAULT_TABLE_NAME
 
 from .access_logs import AccessLogBucket
 from .network import TodoNetwork

@@ -10,10 +10,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from todo_service import table as definition
-from todo_service.repository import SERVICE_OPERATIONS
+from todo_service.store import table as definition
 
-# DynamoDB's scalar type letters, as `todo_service.table` writes them, and CDK's names for them.
+# DynamoDB's scalar type letters, as `todo_service.store.table` writes them, and CDK's names.
 _ATTRIBUTE_TYPES: Final = {
     "S": dynamodb.AttributeType.STRING,
     "N": dynamodb.AttributeType.NUMBER,
@@ -21,11 +20,13 @@ _ATTRIBUTE_TYPES: Final = {
 }
 # The IAM actions for exactly the DynamoDB operations the service calls at run time. Both the
 # task role and the VPC endpoint policy grant these and nothing else.
-SERVICE_ACTIONS: Final = tuple(sorted(f"dynamodb:{operation}" for operation in SERVICE_OPERATIONS))
+SERVICE_ACTIONS: Final = tuple(
+    sorted(f"dynamodb:{operation}" for operation in definition.SERVICE_OPERATIONS)
+)
 
 
 class TodoTable(Construct):
-    """The todo table: key schema and billing from `todo_service.table`, kept safe from loss.
+    """The todo table: key schema and billing from `todo_service.store.table`, kept safe from loss.
 
     `table_name=None` lets CloudFormation name it. The table outlives its stack (retain and
     deletion protection), so with a fixed name the old table must be removed before the stack
@@ -54,7 +55,7 @@ class TodoTable(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        # Idempotency-Key records (see `todo_service.table`): named after the todo table, as
+        # Idempotency-Key records (see `todo_service.store.table`): named after the todo table, as
         # the service derives it, and emptied by DynamoDB's TTL. They only matter for a day,
         # so the table goes with the stack; PITR and encryption still apply to user data.
         self.idempotency_table = dynamodb.Table(
@@ -81,7 +82,7 @@ class TodoTable(Construct):
     def service_access(self, principals: Sequence[iam.IPrincipal] = ()) -> iam.PolicyStatement:
         """Allow the service's operations on its two tables alone.
 
-        The tables have no secondary indexes (see `todo_service.table`), so their ARNs are the
+        The tables have no secondary indexes (see `todo_service.store.table`), so their ARNs are the
         whole resource list: no `index/*` pattern, no wildcard.
         """
         return iam.PolicyStatement(

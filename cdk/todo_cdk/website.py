@@ -14,7 +14,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import Construct
 
-from todo_service.website import (
+from todo_service.api.website import (
     INDEX_FILE,
     STATIC_CACHE_CONTROL,
     config_js,

@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .cursor import CursorCodec
-from .dynamodb import open_client
-from .handlers import MAX_BODY_BYTES
-from .keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS
-from .metrics import Metrics, metrics_middleware
-from .middlewares import cors_middleware, error_middleware, request_id_middleware
-from .openapi import openapi_json
-from .repository import TodoRepository
-from .routes import setup_routes
-from .settings import Settings
+from todo_service.api.handlers import MAX_BODY_BYTES
+from todo_service.api.metrics import Metrics, metrics_middleware
+from todo_service.api.middlewares import cors_middleware, error_middleware, request_id_middleware
+from todo_service.api.openapi import openapi_json
+from todo_service.api.routes import setup_routes
+from todo_service.domain.cursor import CursorCodec
+from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS
+from todo_service.settings import Settings
+from todo_service.store.client import open_client
+from todo_service.store.repository import TodoRepository
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .cursor import CursorCodec
-from .metrics import Metrics
-from .repository import TodoRepository
-from .settings import Settings
+from todo_service.api.metrics import Metrics
+from todo_service.domain.cursor import CursorCodec
+from todo_service.settings import Settings
+from todo_service.store.repository import TodoRepository
 
 SETTINGS = web.AppKey("settings", Settings)
 REPOSITORY = web.AppKey("repository", TodoRepository)

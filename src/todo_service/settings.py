@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from .table import DEFAULT_TABLE_NAME
+from todo_service.store.table import DEFAULT_TABLE_NAME
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 

@@ -14,9 +14,8 @@ from typing import Any
 import botocore.session
 import pytest
 
-from todo_service import repository
-from todo_service.repository import SERVICE_OPERATIONS
-from todo_service.table import IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY
+from todo_service.store import repository
+from todo_service.store.table import IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY, SERVICE_OPERATIONS
 
 from .templates import Synthesized, arn_of, as_list, only, ref, table_keyed_by
 

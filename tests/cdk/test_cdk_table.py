@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Template
 
-from todo_service.table import (
+from todo_service.store.table import (
     DEFAULT_TABLE_NAME,
     IDEMPOTENCY_PARTITION_KEY,
     IDEMPOTENCY_TABLE_SUFFIX,

@@ -23,7 +23,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from todo_service.embedded import LOOPBACK, LocalServer, moto_server
+from todo_service.local.harness import LOOPBACK, LocalServer
+from todo_service.local.moto_server import moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DYNALITE_SCRIPT = ROOT / "scripts" / "dynalite-server.js"

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final, Literal
 
-from todo_service.embedded import LOOPBACK, free_port
+from todo_service.local.harness import LOOPBACK, free_port
 
 Action = Literal["forward", "throttle", "lose_answer"]
 # DynamoDB's answer when a table's or account's request rate is exceeded (JSON 1.0 protocol).

@@ -10,11 +10,11 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from todo_service.dynamodb import open_client
-from todo_service.embedded import LOOPBACK, LocalServer
-from todo_service.provisioning import ensure_table
-from todo_service.repository import TodoRepository
+from todo_service.local.harness import LOOPBACK, LocalServer
 from todo_service.settings import Settings
+from todo_service.store.client import open_client
+from todo_service.store.provisioning import ensure_table
+from todo_service.store.repository import TodoRepository
 
 REGION = "us-east-1"
 

@@ -21,9 +21,9 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import ijson
 from tqdm import tqdm
 
-from .errors import InvalidInput
-from .table import PARTITION_KEY
-from .todo import MAX_ID, clean_text, now_iso
+from todo_service.domain.errors import InvalidInput
+from todo_service.domain.todo import MAX_ID, clean_text, now_iso
+from todo_service.store.table import PARTITION_KEY
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from .errors import BackendUnavailable, TodoError
-from .logs import request_id_var
-from .responses import error_body, json_response
+from todo_service.api.responses import error_body, json_response
+from todo_service.domain.errors import BackendUnavailable, TodoError
+from todo_service.logs import request_id_var
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,15 @@ from typing import Any, Final
 
 import msgspec
 
-from . import __version__
-from .handlers import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER, MAX_BODY_BYTES, REPLAYED_HEADER
-from .middlewares import REQUEST_ID_HEADER, SAFE_REQUEST_ID, SECURITY_HEADERS
-from .todo import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
+from todo_service import __version__
+from todo_service.api.handlers import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY_HEADER,
+    MAX_BODY_BYTES,
+    REPLAYED_HEADER,
+)
+from todo_service.api.middlewares import REQUEST_ID_HEADER, SAFE_REQUEST_ID, SECURITY_HEADERS
+from todo_service.domain.todo import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
 
 OPENAPI_VERSION: Final = "3.1.0"
 JSON: Final = "application/json"

@@ -8,11 +8,10 @@ from typing import Final, TypeVar
 import msgspec
 from aiohttp import web
 
-from .errors import InvalidInput, TodoNotFound
-from .keys import CURSORS, METRICS, OPENAPI, REPOSITORY
-from .metrics import metrics_response
-from .responses import JSON_CONTENT_TYPE, json_response
-from .todo import (
+from todo_service.api.metrics import metrics_response
+from todo_service.api.responses import JSON_CONTENT_TYPE, json_response
+from todo_service.domain.errors import InvalidInput, TodoNotFound
+from todo_service.domain.todo import (
     MAX_ID,
     NewTodo,
     Todo,
@@ -23,6 +22,7 @@ from .todo import (
     parse_id,
     parse_limit,
 )
+from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY
 
 Body = TypeVar("Body", NewTodo, TodoPatch)
 # The largest request body the app reads (aiohttp's client_max_size); past it, 413.

@@ -8,9 +8,9 @@ from typing import Final
 
 from aiohttp import web
 
-from .app import create_app
-from .logs import JsonAccessLogger
-from .settings import Settings
+from todo_service.app import create_app
+from todo_service.logs import JsonAccessLogger
+from todo_service.settings import Settings
 
 log = logging.getLogger(__name__)
 

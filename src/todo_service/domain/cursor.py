@@ -14,8 +14,8 @@ import hmac
 import secrets
 import struct
 
-from .errors import InvalidCursor
-from .todo import MAX_ID
+from todo_service.domain.errors import InvalidCursor
+from todo_service.domain.todo import MAX_ID
 
 _MAC_BYTES = 16
 _ID = struct.Struct(">Q")

@@ -18,9 +18,9 @@ import socket
 from types import FrameType
 from typing import Final
 
-from .logs import configure_logging
-from .server import SHUTDOWN_GRACE_S, run_server
-from .settings import Settings, log_level_number
+from todo_service.logs import configure_logging
+from todo_service.run.server import SHUTDOWN_GRACE_S, run_server
+from todo_service.settings import Settings, log_level_number
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from .responses import json_response
-from .settings import SettingsError
+from todo_service.api.responses import json_response
+from todo_service.settings import SettingsError
 
 PAGE_PREFIX: Final = "/app"
 INDEX_FILE: Final = "index.html"

@@ -8,7 +8,7 @@ from typing import Final
 
 import msgspec
 
-from .errors import InvalidInput
+from todo_service.domain.errors import InvalidInput
 
 MAX_TEXT_CHARS: Final = 1000
 MAX_PAGE_LIMIT: Final = 100

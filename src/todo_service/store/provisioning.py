@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from .table import (
+from todo_service.store.table import (
     IDEMPOTENCY_TTL_ATTRIBUTE,
     create_idempotency_table_request,
     create_table_request,

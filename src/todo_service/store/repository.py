@@ -39,22 +39,22 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from .errors import (
+from todo_service.domain.errors import (
     BackendUnavailable,
     Conflict,
     IdempotencyKeyReused,
     PreconditionFailed,
     TodoNotFound,
 )
-from .ids import IdGenerator
-from .table import (
+from todo_service.domain.ids import IdGenerator
+from todo_service.domain.todo import Todo, now_iso
+from todo_service.store.table import (
     IDEMPOTENCY_PARTITION_KEY,
     IDEMPOTENCY_TTL_ATTRIBUTE,
     IDEMPOTENCY_TTL_S,
     PARTITION_KEY,
     idempotency_table_name,
 )
-from .todo import Todo, now_iso
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -75,12 +75,6 @@ MAX_CREATE_ATTEMPTS: Final = 5
 FILTERED_SCAN_LIMIT: Final = 1000
 # Items loaded by hand may lack timestamps; they then show the Unix epoch.
 EPOCH_ISO: Final = "1970-01-01T00:00:00.000Z"
-
-# Every DynamoDB operation the service calls at run time. The CDK task role grants exactly
-# these, and a test checks this set against what the integration suite really calls.
-SERVICE_OPERATIONS: Final = frozenset(
-    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable"}
-)
 
 _ONE: Final = {"N": "1"}
 _ZERO: Final = {"N": "0"}

@@ -14,14 +14,15 @@ import os
 from pathlib import Path
 from typing import Final
 
-from .app import create_app
-from .dynamodb import open_client
-from .embedded import LOOPBACK, moto_server
-from .provisioning import ensure_table
-from .seed import load_file
-from .server import run_server, serve_alongside
-from .settings import Settings
-from .website import create_website
+from todo_service.api.website import create_website
+from todo_service.app import create_app
+from todo_service.local.harness import LOOPBACK
+from todo_service.local.moto_server import moto_server
+from todo_service.run.server import run_server, serve_alongside
+from todo_service.settings import Settings
+from todo_service.store.client import open_client
+from todo_service.store.provisioning import ensure_table
+from todo_service.store.seed import load_file
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,13 @@ IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiresAt"
 # How long a retried create is recognised: a day, as common idempotency-key practice.
 IDEMPOTENCY_TTL_S: Final = 24 * 60 * 60
 
+# Every DynamoDB operation the service calls at run time. The CDK task role grants exactly
+# these; tests check the set against the repository's code and against the calls the
+# integration suite really makes.
+SERVICE_OPERATIONS: Final = frozenset(
+    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable"}
+)
+
 
 def idempotency_table_name(table_name: str) -> str:
     """The idempotency table that belongs to the todo table `table_name`."""

@@ -14,7 +14,7 @@ import secrets
 import time
 from typing import Final
 
-from .todo import MAX_ID
+from todo_service.domain.todo import MAX_ID
 
 EPOCH_MS: Final = 1_735_689_600_000  # 2025-01-01T00:00:00Z
 SEQUENCE_BITS: Final = 12

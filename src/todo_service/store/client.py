@@ -13,8 +13,8 @@ import aioboto3
 import botocore
 from aiobotocore.config import AioConfig
 
-from . import __version__
-from .settings import Settings
+from todo_service import __version__
+from todo_service.settings import Settings
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -1,35 +1,24 @@
-"""Local DynamoDB-protocol servers run as child processes: the embedded moto backend.
+"""A server in a child process on a loopback port: started, waited for, stopped.
 
-`python -m todo_service.embedded --port P` runs moto's server with every request
-serialized. moto's werkzeug server handles requests on threads with no locking, so two
-concurrent conditional writes to one item can both succeed, which DynamoDB never allows;
-one lock around the WSGI app makes conditions mean there what they mean on DynamoDB.
-
-`LocalServer` starts any such server on a free loopback port and stops it again; the dev
-runner, the tests and the benchmarks use it for moto and dynalite alike.
+`LocalServer` runs any DynamoDB-protocol server (the embedded moto server, dynalite) on a free
+loopback port and stops it again; the dev runner, the tests and the benchmarks use it alike.
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
 import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import IO, Any, Final
+from typing import IO, Final
 
 LOOPBACK: Final = "127.0.0.1"
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 5.0
-PARENT_POLL_S: Final = 1.0
 
 
 def free_port() -> int:
@@ -137,67 +126,3 @@ class LocalServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def moto_argv(port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "todo_service.embedded",
-        "--port",
-        str(port),
-        "--parent-pid",
-        str(os.getpid()),
-    ]
-
-
-def moto_server(port: int = 0) -> LocalServer:
-    return LocalServer(moto_argv, "moto server", port)
-
-
-def _serialized(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
-    lock = threading.Lock()
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with lock:
-            result = app(environ, start_response)
-            try:
-                # Drain the body inside the lock: moto may compute it lazily.
-                return [b"".join(result)]
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-
-    return wsgi
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Stop when the process that started us is gone, even if it was killed with SIGKILL."""
-    while True:
-        time.sleep(PARENT_POLL_S)
-        if os.getppid() != parent_pid:
-            os._exit(0)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="moto's DynamoDB server, requests serialized")
-    parser.add_argument("--host", default=LOOPBACK)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--parent-pid", type=int)
-    args = parser.parse_args(argv)
-    # Imported here: moto is a development dependency, absent from the service image.
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import run_simple
-
-    if args.parent_pid:
-        threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
-    os.environ.setdefault("MOTO_PORT", str(args.port))
-    # One access-log line per request would cost more than the request itself.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, _serialized(app), threaded=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -17,11 +17,8 @@ from typing import Final
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .dynamodb import open_client
-from .logs import configure_logging
-from .provisioning import ensure_table
-from .seed import DEFAULT_CONCURRENCY, SeedFileError, SeedWriteError, load_file
-from .settings import (
+from todo_service.logs import configure_logging
+from todo_service.settings import (
     Settings,
     SettingsError,
     check_api_url_flag,
@@ -29,6 +26,9 @@ from .settings import (
     log_level_number,
     settings_from_env,
 )
+from todo_service.store.client import open_client
+from todo_service.store.provisioning import ensure_table
+from todo_service.store.seed import DEFAULT_CONCURRENCY, SeedFileError, SeedWriteError, load_file
 
 log = logging.getLogger("todo_service")
 
@@ -151,14 +151,14 @@ async def _seed(settings: Settings, path: Path, concurrency: int) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        from .workers import run_workers
+        from todo_service.run.workers import run_workers
 
         _require_region(settings)
         overrides = {"host": args.host, "port": args.port}
         settings = settings.replace(**{k: v for k, v in overrides.items() if v is not None})
         return EXIT_OK if run_workers(settings, args.workers) == 0 else EXIT_FAILED
     if args.command == "dev":
-        from .dev import run_dev
+        from todo_service.run.dev import run_dev
 
         run_dev(
             settings.replace(host="127.0.0.1", port=args.port),
@@ -168,8 +168,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_OK
     if args.command == "web":
-        from .server import run_website
-        from .website import create_website
+        from todo_service.api.website import create_website
+        from todo_service.run.server import run_website
 
         api_url = settings.web_api_url if args.api_url is None else check_api_url_flag(args.api_url)
         run_website(create_website(args.root, api_url), args.host, args.port)

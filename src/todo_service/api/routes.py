@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import handlers
+from todo_service.api import handlers
 
 
 def setup_routes(app: web.Application) -> None:

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# CI provisioning for the command-line tools the tests drive but the service never imports,
+# each in a virtual environment of its own under .tools/ (their exact botocore/boto3 pins
+# clash with aiobotocore's), with their commands linked into .tools/bin, which .ci/run puts
+# on PATH. Locally the tests that need them skip with the reason when they are not on PATH;
+# run this script to get them. Idempotent: an environment is rebuilt only when its pin changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS="$PWD/.tools"
+mkdir -p "$TOOLS/bin"
+
+python=python3
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1; then python=$candidate; break; fi
+done
+
+# tool_venv NAME "PIP REQUIREMENT..." COMMAND...: a venv .tools/NAME holding the requirements,
+# and each COMMAND from its bin/ linked into .tools/bin.
+tool_venv() {
+  local name=$1 requirements=$2
+  shift 2
+  local venv="$TOOLS/$name" stamp
+  stamp="$venv/.installed-$(echo "$requirements" | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "installing $requirements into $venv" >&2
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    # shellcheck disable=SC2086 # the requirements are words on purpose
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $requirements
+    touch "$stamp"
+  fi
+  local command
+  for command in "$@"; do
+    ln -sf "$venv/bin/$command" "$TOOLS/bin/$command"
+  done
+}
+
+# The AWS CLI v1 from PyPI: the workshop loads its data file with `aws dynamodb batch-write-item`.
+tool_venv awscli "awscli>=1.36,<2" aws

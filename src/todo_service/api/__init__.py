@@ -1,0 +1,1 @@
+"""The HTTP layer: routes, handlers, middlewares, the JSON bodies on the wire, the contract."""

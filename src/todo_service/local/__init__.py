@@ -1,0 +1,1 @@
+"""Local DynamoDB-compatible servers in child processes, for the dev stack, tests and benchmarks."""

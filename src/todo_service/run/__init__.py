@@ -1,0 +1,1 @@
+"""Thin shells that run the app: the command line, the server, worker processes, the dev stack."""

@@ -1,0 +1,112 @@
+"""The package's folders are its layers, and imports only run downwards.
+
+HTTP (`api/`) may use the domain and the store; the store (`store/`) may use the domain; the
+domain (`domain/`) uses neither. `run/` and `local/` are shells and may use anything, but
+nothing below them uses them. The graph is read from the source (every `import` and
+`from ... import`, including those inside functions and under TYPE_CHECKING), so a shortcut
+taken in a hurry fails here instead of quietly rotting the layering.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "todo_service"
+SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
+
+# For each layer, the layers it must never import.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "domain": frozenset({"api", "store", "run", "local", "app", "keys"}),
+    "store": frozenset({"api", "run", "local", "app", "keys"}),
+    "api": frozenset({"run", "local", "app"}),
+    "local": frozenset({"api", "store", "domain", "run", "app", "keys"}),
+}
+# Modules the CDK app imports: synthesis runs without the service's dependencies.
+STANDARD_LIBRARY_ONLY = ("store/table.py",)
+
+
+def _modules() -> dict[str, Path]:
+    return {
+        ".".join(path.relative_to(SOURCE.parent).with_suffix("").parts): path
+        for path in SOURCE.rglob("*.py")
+    }
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    return _imports_in(module, path.name == "__init__.py", path.read_text())
+
+
+def _imports_in(module: str, is_package: bool, source: str) -> set[str]:
+    """Every module `module` imports, relative imports resolved, as dotted names."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.add(target)
+            # `from todo_service.api import handlers` imports a module too.
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _layer(dotted: str) -> str | None:
+    parts = dotted.split(".")
+    if parts[0] != PACKAGE or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+GRAPH = {module: _imports(module, path) for module, path in _modules().items()}
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_imports_run_down_the_layers(module: str) -> None:
+    layer = _layer(module)
+    forbidden = FORBIDDEN.get(layer or "", frozenset())
+    wrong = sorted(
+        target for target in GRAPH[module] if _layer(target) in forbidden and target in GRAPH
+    )
+    assert not wrong, f"{module} (layer {layer}/) imports {wrong}, which are above it"
+
+
+@pytest.mark.parametrize("relative", STANDARD_LIBRARY_ONLY)
+def test_modules_the_cdk_app_reads_import_the_standard_library_only(relative: str) -> None:
+    import sys
+
+    path = SOURCE / relative
+    module = ".".join(path.relative_to(SOURCE.parent).with_suffix("").parts)
+    third_party = sorted(
+        name
+        for name in GRAPH[module]
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] != "__future__"
+        and name != PACKAGE
+    )
+    assert not third_party, f"{relative} imports {third_party}: the CDK app cannot load it"
+    # Importing it loads the packages above it too: they must stay as light.
+    for init in (SOURCE / "__init__.py", path.parent / "__init__.py"):
+        assert _imports(PACKAGE, init) <= {"__future__"}, f"{init} imports something"
+
+
+def test_the_checker_sees_wrong_imports_absolute_relative_and_lazy() -> None:
+    """The rule catches what it guards against, however the import is spelled."""
+    source = (
+        "from todo_service.store.client import open_client\n"
+        "from ..api import handlers\n"
+        "def later():\n"
+        "    import todo_service.run.cli\n"
+    )
+    found = _imports_in("todo_service.domain.todo", False, source)
+    layers = {_layer(target) for target in found}
+    assert {"store", "api", "run"} <= layers
+    assert layers & FORBIDDEN["domain"] == {"store", "api", "run"}
