@@ -9,10 +9,9 @@ cd "$(dirname "$0")/.."
 TOOLS="$PWD/.tools"
 mkdir -p "$TOOLS/bin"
 
-python=python3
-for candidate in python3.13 python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null 2>&1; then python=$candidate; break; fi
-done
+# find_python: the same interpreter choice as the project's own .venv.
+source scripts/_venv.sh
+python=$(find_python)
 
 # tool_venv NAME "PIP REQUIREMENT..." COMMAND...: a venv .tools/NAME holding the requirements,
 # and each COMMAND from its bin/ linked into .tools/bin.

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from todo_service.api.website import create_website
+from todo_service.domain.limits import MAX_TEXT_CHARS
 from todo_service.settings import SettingsError, check_api_url_flag, settings_from_env
 
 from .test_cli import run
@@ -54,14 +55,17 @@ async def test_config_js_names_the_api_and_is_never_stored(aiohttp_client: Any) 
     assert response.content_type == "text/javascript"
     assert response.headers["Cache-Control"] == "no-store"
     assert await response.text() == (
-        'window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com/prod"};\n'
+        'window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com/prod", '
+        f'"maxTextChars": {MAX_TEXT_CHARS}}};\n'
     )
 
 
 async def test_empty_api_url_means_same_origin(aiohttp_client: Any) -> None:
     client = await site(aiohttp_client, "")
     response = await client.get("/app/config.js")
-    assert await response.text() == 'window.TODO_CONFIG = {"apiBaseUrl": ""};\n'
+    assert await response.text() == (
+        f'window.TODO_CONFIG = {{"apiBaseUrl": "", "maxTextChars": {MAX_TEXT_CHARS}}};\n'
+    )
     csp = response.headers["Content-Security-Policy"]
     assert "connect-src 'self';" in csp
 

@@ -14,7 +14,8 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import Construct
 
-from todo_service.api.website import (
+from todo_service.web_policy import (
+    CONFIG_FILE,
     INDEX_FILE,
     STATIC_CACHE_CONTROL,
     config_js,
@@ -25,7 +26,6 @@ from .service import LISTENER_PORT
 
 # The API's routes, sent to the load balancer; every other path is the page, from S3.
 API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz")
-CONFIG_FILE: Final = "config.js"
 # The API is behind the same distribution: the page calls its own origin.
 SAME_ORIGIN: Final = ""
 

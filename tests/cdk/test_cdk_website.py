@@ -8,7 +8,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk.assertions import Match, Template
 
 from todo_cdk.website import API_PATH_PATTERNS
-from todo_service.api.website import STATIC_CACHE_CONTROL, config_js, content_security_policy
+from todo_service.web_policy import STATIC_CACHE_CONTROL, config_js, content_security_policy
 
 from .templates import Synthesized, only, ref
 

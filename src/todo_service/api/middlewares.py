@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler, Middleware
 from todo_service.api.responses import error_body, json_response
 from todo_service.domain.errors import BackendUnavailable, TodoError
 from todo_service.logs import request_id_var
+from todo_service.web_policy import API_SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,6 @@ CORS_ALLOWED_HEADERS = "Content-Type, If-Match, Idempotency-Key, X-Request-ID"
 CORS_EXPOSED_HEADERS = "Location, ETag, Retry-After, X-Request-ID, Idempotent-Replayed"
 CORS_MAX_AGE_S = 600
 
-# An API that only ever answers JSON needs no scripts, frames or sniffing.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-}
 
 # Statuses aiohttp raises itself (routing, body size), with our stable error codes.
 _HTTP_ERROR_CODES = {
@@ -56,7 +49,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     finally:
         request_id_var.reset(token)
     response.headers[REQUEST_ID_HEADER] = request_id
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(API_SECURITY_HEADERS)
     return response
 
 

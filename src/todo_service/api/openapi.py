@@ -24,8 +24,9 @@ from todo_service.api.handlers import (
     MAX_BODY_BYTES,
     REPLAYED_HEADER,
 )
-from todo_service.api.middlewares import REQUEST_ID_HEADER, SAFE_REQUEST_ID, SECURITY_HEADERS
+from todo_service.api.middlewares import REQUEST_ID_HEADER, SAFE_REQUEST_ID
 from todo_service.domain.todo import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
+from todo_service.web_policy import API_SECURITY_HEADERS as SECURITY_HEADERS
 
 OPENAPI_VERSION: Final = "3.1.0"
 JSON: Final = "application/json"

@@ -7,65 +7,29 @@ from one validated base URL, so no deployment ever hand-edits an endpoint into a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from todo_service.api.responses import json_response
 from todo_service.settings import SettingsError
+from todo_service.web_policy import (
+    CONFIG_FILE,
+    GENERATED_CACHE_CONTROL,
+    INDEX_FILE,
+    PAGE_SECURITY_HEADERS,
+    STATIC_CACHE_CONTROL,
+    config_js,
+    content_security_policy,
+)
 
 PAGE_PREFIX: Final = "/app"
-INDEX_FILE: Final = "index.html"
-
-# The files carry no content hash in their names (there is no build step), so browsers must
-# revalidate them on every load (cheap: aiohttp answers 304 from ETag/Last-Modified) or a
-# deployment would show a stale page. config.js is tiny and generated: never stored.
-STATIC_CACHE_CONTROL: Final = "no-cache"
-GENERATED_CACHE_CONTROL: Final = "no-store"
-
-
-def content_security_policy(api_base_url: str) -> str:
-    """Only our own files run; the page may talk to itself and to the API's origin, no more.
-
-    No 'unsafe-inline' anywhere: even if a todo's text were ever inserted as HTML, an
-    injected inline handler or script would not run.
-    """
-    connect = ["'self'"]
-    if api_base_url:
-        parts = urlsplit(api_base_url)
-        connect.append(f"{parts.scheme}://{parts.netloc}")
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self'",
-            f"connect-src {' '.join(connect)}",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
-def config_js(api_base_url: str) -> bytes:
-    """The page's configuration: the contract is `window.TODO_CONFIG = {"apiBaseUrl": ...};`."""
-    # json.dumps makes any string a safe JavaScript literal; the URL is validated besides.
-    return f"window.TODO_CONFIG = {json.dumps({'apiBaseUrl': api_base_url})};\n".encode()
 
 
 def _headers_middleware(csp: str) -> Middleware:
-    headers = {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "Cross-Origin-Opener-Policy": "same-origin",
-    }
+    headers = {"Content-Security-Policy": csp, **PAGE_SECURITY_HEADERS}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -118,7 +82,7 @@ def create_website(root: Path, api_base_url: str) -> web.Application:
     app.router.add_get(PAGE_PREFIX, to_page)
     app.router.add_get("/healthz", healthz)
     # Registered before the static route, so a stray web/config.js on disk is never served.
-    app.router.add_get(f"{PAGE_PREFIX}/config.js", config)
+    app.router.add_get(f"{PAGE_PREFIX}/{CONFIG_FILE}", config)
     app.router.add_get(f"{PAGE_PREFIX}/", page)
     app.router.add_static(PAGE_PREFIX, root, follow_symlinks=False, show_index=False)
     return app

@@ -9,12 +9,9 @@ from typing import Final
 import msgspec
 
 from todo_service.domain.errors import InvalidInput
+from todo_service.domain.limits import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
 
-MAX_TEXT_CHARS: Final = 1000
-MAX_PAGE_LIMIT: Final = 100
-DEFAULT_PAGE_LIMIT: Final = 50
-# The largest integer a browser's JSON parser (an IEEE double) keeps exact.
-MAX_ID: Final = 2**53 - 1
+__all__ = ["DEFAULT_PAGE_LIMIT", "MAX_ID", "MAX_PAGE_LIMIT", "MAX_TEXT_CHARS"]
 
 
 class Todo(msgspec.Struct, frozen=True, kw_only=True):

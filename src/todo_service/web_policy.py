@@ -1,0 +1,78 @@
+"""What the web page may do, and the headers that say so: one definition for every server.
+
+The API (`api/middlewares.py`), the page's own server (`api/website.py`) and the CDK app's
+CloudFront policy (`cdk/todo_cdk/website.py`) all read these, so the page behaves the same
+locally, in compose and behind CloudFront. Standard library only: the CDK app imports this
+module without the service's dependencies installed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import urlsplit
+
+from todo_service.domain.limits import MAX_TEXT_CHARS
+
+# Headers every answer of ours carries, the API's and the page's alike.
+COMMON_SECURITY_HEADERS: Final[Mapping[str, str]] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+# An API that only ever answers JSON needs no scripts, frames or sniffing, and nothing of it
+# may be cached: every answer is the table as it is now.
+API_SECURITY_HEADERS: Final[Mapping[str, str]] = {
+    **COMMON_SECURITY_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+# The page's headers besides its Content-Security-Policy, which names the API's origin.
+PAGE_SECURITY_HEADERS: Final[Mapping[str, str]] = {
+    **COMMON_SECURITY_HEADERS,
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# The files carry no content hash in their names (there is no build step), so browsers must
+# revalidate them on every load (cheap: an ETag answers 304) or a deployment would show a
+# stale page. config.js is tiny and generated: never stored.
+STATIC_CACHE_CONTROL: Final = "no-cache"
+GENERATED_CACHE_CONTROL: Final = "no-store"
+CONFIG_FILE: Final = "config.js"
+INDEX_FILE: Final = "index.html"
+
+
+def content_security_policy(api_base_url: str) -> str:
+    """Only our own files run; the page may talk to itself and to the API's origin, no more.
+
+    No 'unsafe-inline' anywhere: even if a todo's text were ever inserted as HTML, an
+    injected inline handler or script would not run. ES modules load from 'self' too.
+    """
+    connect = ["'self'"]
+    if api_base_url:
+        parts = urlsplit(api_base_url)
+        connect.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"connect-src {' '.join(connect)}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def config_js(api_base_url: str) -> bytes:
+    """The page's generated configuration, `window.TODO_CONFIG = {...};`.
+
+    It carries the API's base URL ("" = the page's own origin) and the rules the page checks
+    before it sends anything (the text limit), so the page never keeps a copy of them.
+    """
+    config = {"apiBaseUrl": api_base_url, "maxTextChars": MAX_TEXT_CHARS}
+    # json.dumps makes any string a safe JavaScript literal; the URL is validated besides.
+    return f"window.TODO_CONFIG = {json.dumps(config)};\n".encode()
