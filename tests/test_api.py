@@ -312,7 +312,7 @@ async def test_toggle_works_on_an_item_put_by_hand_with_a_bool_completed(
         item = (await client.get_item(TableName=settings.table_name, Key={"id": {"N": "77"}}))[
             "Item"
         ]
-    assert item["completed"] == {"N": "1"}
+    assert item["completed"] == {"BOOL": True}
 
 
 async def test_unexpected_error_is_json_500_with_a_request_id_that_is_logged(

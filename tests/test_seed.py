@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
-from todo_service.store.repository import TodoRepository
 from todo_service.store.seed import SeedFileError, load_file
+from todo_service.store.todos import TodoRepository
 
 from .support.seedfiles import put, write_seed_file
 

@@ -30,8 +30,8 @@ import pytest
 from todo_service.local.harness import LocalServer, free_port
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
-from todo_service.store.repository import TodoRepository
 from todo_service.store.seed import load_file
+from todo_service.store.todos import TodoRepository
 
 from .support.seedfiles import put, write_seed_file
 
