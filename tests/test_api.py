@@ -341,3 +341,15 @@ async def test_unexpected_error_is_json_500_with_a_request_id_that_is_logged(
     logged = [r for r in caplog.records if r.levelname == "ERROR"]
     assert any(getattr(r, "exc_info", None) for r in logged)
     assert any(request_id in JsonFormatter().format(r) for r in logged)
+
+
+async def test_a_body_with_a_member_named_twice_is_400_and_creates_nothing(api: Client) -> None:
+    response = await api.post(
+        "/todos",
+        data=b'{"text": "one: a", "text": "two: b"}',
+        headers={"Content-Type": "application/json"},
+    )
+    await assert_error(response, 400, "invalid_request", "'text' appears twice")
+    assert await all_ids(api) == set()
+    # Colons in the text are not members: such a body is checked and accepted.
+    assert (await create(api, "Meeting: 10:00"))["text"] == "Meeting: 10:00"

@@ -148,6 +148,9 @@ COMMON_BODIES: list[tuple[str, bytes, int, str]] = [
     ("astral text too long", _body("\U0001f600" * (MAX_TEXT_CHARS + 1)), 400, BAD),
     ("combining marks too long", _body("e\u0301" * (MAX_TEXT_CHARS // 2 + 1)), 400, BAD),
     ("body over limit", _body("x" * MAX_BODY_BYTES), 413, "payload_too_large"),
+    ("duplicate member", b'{"text": "a", "text": "b"}', 400, BAD),
+    ("duplicate member, same value", b'{"text": "a: b", "text": "a: b"}', 400, BAD),
+    ("duplicate member, escaped name", b'{"text": "a", "te\\u0078t": "b"}', 400, BAD),
 ]
 
 PATCH_BODIES: list[tuple[str, bytes, int, str]] = [
@@ -157,6 +160,7 @@ PATCH_BODIES: list[tuple[str, bytes, int, str]] = [
     ("completed is null", b'{"completed": null}', 400, BAD),
     ("completed is huge", b'{"completed": 1e400}', 400, BAD),
     ("text is null", b'{"text": null}', 400, BAD),
+    ("duplicate completed", b'{"completed": true, "completed": false}', 400, BAD),
 ]
 
 BAD_IDS = [

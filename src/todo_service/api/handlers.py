@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Final, TypeVar
 
@@ -43,6 +44,8 @@ IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 # Printable ASCII, as the IETF Idempotency-Key draft and Stripe use (e.g. a UUID).
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
+# Where a JSON member name ends: a closing quote, optional white space, a colon.
+_MEMBER_NAME_END = re.compile(rb'"[ \t\r\n]*:')
 
 
 async def _read_json(request: web.Request, kind: type[Body]) -> Body:
@@ -56,7 +59,7 @@ async def _read_json(request: web.Request, kind: type[Body]) -> Body:
         raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=declared)
     raw = await request.read()  # raises 413 past the app's client_max_size
     try:
-        return msgspec.json.decode(raw, type=kind)
+        body = msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as error:
         raise InvalidInput(f"invalid body: {error}") from None
     except msgspec.DecodeError as error:
@@ -64,6 +67,44 @@ async def _read_json(request: web.Request, kind: type[Body]) -> Body:
     except UnicodeDecodeError:
         # msgspec checks UTF-8 only when it builds a str, and raises Python's own error.
         raise InvalidInput("body is not valid JSON: it is not UTF-8") from None
+    _refuse_duplicate_members(raw)
+    return body
+
+
+class _DuplicateMember(Exception):
+    pass
+
+
+def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    members: dict[str, object] = {}
+    for name, value in pairs:
+        if name in members:
+            raise _DuplicateMember(name)
+        members[name] = value
+    return members
+
+
+def _refuse_duplicate_members(raw: bytes) -> None:
+    """Refuse an object with two members of one name (RFC 7493, I-JSON).
+
+    Parsers disagree on which one wins (msgspec keeps the last), so a proxy and this service
+    could read two different requests. msgspec cannot tell; the standard library's parser
+    can, and it runs only when two members are possible: every member name is a string
+    followed by a colon, so a body with fewer than two `"` + colon places (the usual create,
+    `{"text": "Buy milk"}`, has one) has fewer than two members. The body has already decoded
+    into its Struct, so its values are scalars: no deep nesting for the second parser.
+    """
+    if raw.count(b":") < 2:  # the cheapest test first: no second colon, no second member
+        return
+    first = _MEMBER_NAME_END.search(raw)
+    if first is None or _MEMBER_NAME_END.search(raw, first.end()) is None:
+        return
+    try:
+        json.loads(raw, object_pairs_hook=_unique_members)
+    except _DuplicateMember as duplicate:
+        raise InvalidInput(
+            f"invalid body: the member {duplicate.args[0]!r} appears twice (RFC 7493)"
+        ) from None
 
 
 def _todo_id(request: web.Request) -> int:
