@@ -11,23 +11,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from aiohttp.test_utils import TestClient
+import aiohttp
+import pytest
 
 from todo_service.api.handlers import MAX_BODY_BYTES
 from todo_service.domain.cursor import CursorCodec
 from todo_service.domain.todo import MAX_ID, MAX_TEXT_CHARS
-from todo_service.settings import Settings
 
-from .support.api import list_all, next_cursor
+from .support.api import next_cursor, next_link
+from .support.service import create_tables, fresh_table_name, service_env, service_process
 
-Client = TestClient[Any, Any]
 RAW_TIMEOUT_S = 10.0
 JSON_TYPE = {"Content-Type": "application/json"}
 # Stands for the id of a todo that exists, filled in by the test.
 TODO = "{todo}"
+# Cursors the service must refuse, made per backend (`{cursor:NAME}` in a target).
+FOREIGN_CURSORS = ("other secret", "other table", "tampered", "truncated")
+CURSOR_SECRET = "hostile-table-cursor-secret"
 # The error code when aiohttp's own HTTP parser answers, before any of our code runs: it
 # sends a plain-text 400 and closes the connection (see README, "Hostile input").
 PARSER = "<aiohttp parser>"
@@ -212,7 +216,7 @@ def id_cases() -> list[Case]:
     return cases
 
 
-def query_cases(foreign_cursors: dict[str, str]) -> list[Case]:
+def query_cases() -> list[Case]:
     queries = [
         ("limit=0", BAD),
         ("limit=-1", BAD),
@@ -233,7 +237,7 @@ def query_cases(foreign_cursors: dict[str, str]) -> list[Case]:
         ("cursor=" + quote("é"), CURSOR),
         ("cursor=====", CURSOR),
         ("cursor=" + "A" * 32, CURSOR),
-        *((f"cursor={cursor}", CURSOR) for cursor in foreign_cursors.values()),
+        *((f"cursor={{cursor:{name}}}", CURSOR) for name in FOREIGN_CURSORS),
     ]
     return [
         Case(f"GET /todos?{query[:40]}", "GET", f"/todos?{query}", 400, code)
@@ -356,57 +360,99 @@ def _chunked(body: bytes, size: int = 4096) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
 
 
-def all_cases(foreign_cursors: dict[str, str]) -> list[Case]:
-    return [
-        *_bodies("POST", "/todos", COMMON_BODIES),
-        *_bodies("PATCH", f"/todos/{TODO}", COMMON_BODIES[:13] + COMMON_BODIES[17:] + PATCH_BODIES),
-        *id_cases(),
-        *query_cases(foreign_cursors),
-        *header_cases(),
-    ]
+CASES = [
+    *_bodies("POST", "/todos", COMMON_BODIES),
+    *_bodies("PATCH", f"/todos/{TODO}", COMMON_BODIES + PATCH_BODIES),
+    *id_cases(),
+    *query_cases(),
+    *header_cases(),
+]
 
 
-async def snapshot(api: Client) -> list[tuple[Any, str]]:
-    """Every todo with its ETag: any write, even one that changes nothing, bumps the ETag."""
-    state = []
-    for todo in sorted(await list_all(api, limit="100"), key=lambda t: t["id"]):
-        response = await api.get(f"/todos/{todo['id']}")
-        state.append((await response.json(), response.headers["ETag"]))
-    return state
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """The service under attack: a real server process on a table of two todos."""
+
+    host: str
+    port: int
+    todo_id: int
+    cursors: dict[str, str]
+    # Every todo with its ETag before any case ran: any write, even one that changes
+    # nothing, bumps the ETag.
+    before: list[tuple[Any, str]]
+
+    def resolve(self, target: str) -> str:
+        target = target.replace(TODO, str(self.todo_id))
+        for name, cursor in self.cursors.items():
+            target = target.replace(f"{{cursor:{name}}}", cursor)
+        return target
 
 
-async def test_hostile_requests_get_their_specific_4xx_and_change_nothing(
-    api: Client, settings: Settings
-) -> None:
-    todo = await (await api.post("/todos", json={"text": "the only todo"})).json()
-    await api.post("/todos", json={"text": "the other todo"})
-    cursor = next_cursor((await api.get("/todos", params={"limit": "1"})).headers)
+async def snapshot(base_url: str) -> list[tuple[Any, str]]:
+    async with aiohttp.ClientSession(base_url) as session:
+        state = []
+        for todo in sorted(await session_list_all(session), key=lambda t: t["id"]):
+            async with session.get(f"/todos/{todo['id']}") as response:
+                state.append((await response.json(), response.headers["ETag"]))
+        return state
+
+
+async def session_list_all(session: aiohttp.ClientSession) -> list[dict[str, Any]]:
+    todos: list[dict[str, Any]] = []
+    link: str | None = "/todos?limit=100"
+    while link is not None:
+        async with session.get(link) as response:
+            todos.extend(await response.json())
+            link = next_link(response.headers)
+    return todos
+
+
+async def _prepare(base_url: str, table: str) -> Target:
+    async with aiohttp.ClientSession(base_url) as session:
+        for text in ("the only todo", "the other todo"):
+            async with session.post("/todos", json={"text": text}) as response:
+                assert response.status == 201
+                todo = await response.json()
+        async with session.get("/todos", params={"limit": "1"}) as response:
+            cursor = next_cursor(response.headers)
     assert cursor is not None
-    foreign = {
-        "other secret": CursorCodec(settings.table_name, "s" * 32).encode(todo["id"]),
-        "other table": CursorCodec("SomeOtherTable", None).encode(todo["id"]),
-        "tampered": cursor[:-1] + ("A" if cursor[-1] != "A" else "B"),
-        "truncated": cursor[:-4],
-    }
-    before = await snapshot(api)
-    cases = all_cases(foreign)
-    failures = []
-    host, port = api.server.host, api.server.port
-    assert port is not None
-    for case in cases:
-        target = case.target.replace(TODO, str(todo["id"]))
-        try:
-            answer = await raw_request(host, port, case, target)
-        except TimeoutError:
-            failures.append(f"{case.name}: no complete answer within {RAW_TIMEOUT_S} s")
-            continue
-        problem = check(case, answer)
-        if problem is None and (state := await snapshot(api)) != before:
-            problem = f"the table changed: {state}"
-        if problem is not None:
-            failures.append(f"{case.name}: {problem}")
-    assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures)
-    print(f"{len(cases)} hostile requests, each its specific 4xx, table unchanged")
+    host, port = base_url.removeprefix("http://").split(":")
+    return Target(
+        host,
+        int(port),
+        todo["id"],
+        {
+            "other secret": CursorCodec(table, "o" * 32).encode(todo["id"]),
+            "other table": CursorCodec("SomeOtherTable", CURSOR_SECRET).encode(todo["id"]),
+            "tampered": cursor[:-1] + ("A" if cursor[-1] != "A" else "B"),
+            "truncated": cursor[:-4],
+        },
+        await snapshot(base_url),
+    )
+
+
+@pytest.fixture(scope="module")
+def target(dynamodb_endpoint: str) -> Iterator[Target]:
+    """One server per backend for the whole table of cases: each must change nothing."""
+    table = fresh_table_name()
+    asyncio.run(create_tables(dynamodb_endpoint, table))
+    env = service_env(dynamodb_endpoint, table, TODO_CURSOR_SECRET=CURSOR_SECRET)
+    with service_process(env) as server:
+        yield asyncio.run(_prepare(server.endpoint_url, table))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+async def test_hostile_request_gets_its_specific_4xx_and_changes_nothing(
+    case: Case, target: Target
+) -> None:
+    try:
+        answer = await raw_request(target.host, target.port, case, target.resolve(case.target))
+    except TimeoutError:
+        pytest.fail(f"no complete answer within {RAW_TIMEOUT_S} s")
+    problem = check(case, answer)
+    assert problem is None, problem
+    after = await snapshot(f"http://{target.host}:{target.port}")
+    assert after == target.before, "the table changed"
 
 
 def check(case: Case, answer: Answer) -> str | None:
