@@ -7,7 +7,7 @@ import timeit
 
 import msgspec
 
-from todo_service.api.handlers import _refuse_duplicate_members
+from todo_service.api.requests import refuse_duplicate_members
 from todo_service.domain.todo import NewTodo
 
 BODIES = {
@@ -27,7 +27,7 @@ def main() -> None:
 
         def checked(b: bytes = body) -> None:
             msgspec.json.decode(b, type=NewTodo)
-            _refuse_duplicate_members(b)
+            refuse_duplicate_members(b)
 
         after = min(timeit.repeat(checked, number=ROUNDS, repeat=5))
         per_call_us = after / ROUNDS * 1e6

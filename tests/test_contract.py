@@ -15,17 +15,9 @@ from todo_service.domain.todo import TEXT_PATTERN, clean_text
 from todo_service.settings import Settings
 from todo_service.store.table import SERVICE_OPERATIONS
 
+from .support.contract import HTTP_METHODS, documented_operations
+
 Client = TestClient[Any, Any]
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-def documented_operations() -> set[tuple[str, str]]:
-    return {
-        (method.upper(), path)
-        for path, item in openapi_document()["paths"].items()
-        for method in item
-        if method in HTTP_METHODS
-    }
 
 
 def registered_routes() -> set[tuple[str, str]]:

@@ -23,8 +23,8 @@ import pytest
 
 from todo_service.local.moto_server import moto_server
 
+from .support.contract import documented_operations
 from .support.service import create_tables, fresh_table_name, service_env, service_process
-from .test_contract import documented_operations
 
 MAX_EXAMPLES = 50
 SEED = 20261127

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from todo_service.api.handlers import MAX_BODY_BYTES
+from todo_service.api.requests import MAX_BODY_BYTES
 from todo_service.domain.cursor import CursorCodec
 from todo_service.domain.todo import MAX_ID, MAX_TEXT_CHARS
 

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from todo_service.api.handlers import MAX_BODY_BYTES
 from todo_service.api.metrics import Metrics, metrics_middleware
 from todo_service.api.middlewares import cors_middleware, error_middleware, request_id_middleware
 from todo_service.api.openapi import openapi_json
+from todo_service.api.requests import MAX_BODY_BYTES
 from todo_service.api.routes import setup_routes
 from todo_service.domain.cursor import CursorCodec
 from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import msgspec
 from aiohttp import web
@@ -13,6 +11,12 @@ from yarl import URL
 from todo_service.api.bodies import Message, Status
 from todo_service.api.metrics import metrics_response
 from todo_service.api.operations import operation
+from todo_service.api.requests import (
+    expected_version,
+    idempotency_key,
+    read_json,
+    todo_id_of,
+)
 from todo_service.api.responses import JSON_CONTENT_TYPE, json_response
 from todo_service.domain.errors import (
     BackendUnavailable,
@@ -23,116 +27,19 @@ from todo_service.domain.errors import (
     TodoNotFound,
 )
 from todo_service.domain.todo import (
-    MAX_ID,
     NewTodo,
     Todo,
     TodoBody,
     TodoPatch,
     clean_text,
     parse_completed_filter,
-    parse_id,
     parse_limit,
 )
 from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY
 
-Body = TypeVar("Body", NewTodo, TodoPatch)
-# The largest request body the app reads (aiohttp's client_max_size); past it, 413.
-MAX_BODY_BYTES: Final = 64 * 1024
 LIST_QUERY_PARAMETERS = frozenset({"limit", "cursor", "completed"})
 HEALTH_MESSAGE = "Nothing here, used for health check. Try /todos instead."
-IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
-# Printable ASCII, as the IETF Idempotency-Key draft and Stripe use (e.g. a UUID).
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
-# Where a JSON member name ends: a closing quote, optional white space, a colon.
-_MEMBER_NAME_END = re.compile(rb'"[ \t\r\n]*:')
-
-
-async def _read_json(request: web.Request, kind: type[Body]) -> Body:
-    if request.content_type != JSON_CONTENT_TYPE:
-        raise web.HTTPUnsupportedMediaType(
-            text=f"Content-Type must be {JSON_CONTENT_TYPE}, not {request.content_type!r}"
-        )
-    declared = request.content_length
-    if declared is not None and declared > request.client_max_size:
-        # Refuse on the declared length, before waiting for a body that may never come.
-        raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=declared)
-    raw = await request.read()  # raises 413 past the app's client_max_size
-    try:
-        body = msgspec.json.decode(raw, type=kind)
-    except msgspec.ValidationError as error:
-        raise InvalidInput(f"invalid body: {error}") from None
-    except msgspec.DecodeError as error:
-        raise InvalidInput(f"body is not valid JSON: {error}") from None
-    except UnicodeDecodeError:
-        # msgspec checks UTF-8 only when it builds a str, and raises Python's own error.
-        raise InvalidInput("body is not valid JSON: it is not UTF-8") from None
-    _refuse_duplicate_members(raw)
-    return body
-
-
-class _DuplicateMember(Exception):
-    pass
-
-
-def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    members: dict[str, object] = {}
-    for name, value in pairs:
-        if name in members:
-            raise _DuplicateMember(name)
-        members[name] = value
-    return members
-
-
-def _refuse_duplicate_members(raw: bytes) -> None:
-    """Refuse an object with two members of one name (RFC 7493, I-JSON).
-
-    Parsers disagree on which one wins (msgspec keeps the last), so a proxy and this service
-    could read two different requests. msgspec cannot tell; the standard library's parser
-    can, and it runs only when two members are possible: every member name is a string
-    followed by a colon, so a body with fewer than two `"` + colon places (the usual create,
-    `{"text": "Buy milk"}`, has one) has fewer than two members. The body has already decoded
-    into its Struct, so its values are scalars: no deep nesting for the second parser.
-    """
-    if raw.count(b":") < 2:  # the cheapest test first: no second colon, no second member
-        return
-    first = _MEMBER_NAME_END.search(raw)
-    if first is None or _MEMBER_NAME_END.search(raw, first.end()) is None:
-        return
-    try:
-        json.loads(raw, object_pairs_hook=_unique_members)
-    except _DuplicateMember as duplicate:
-        raise InvalidInput(
-            f"invalid body: the member {duplicate.args[0]!r} appears twice (RFC 7493)"
-        ) from None
-
-
-def _todo_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    todo_id = parse_id(raw)
-    if todo_id is None:
-        raise TodoNotFound(f"{raw!r} (an id is a whole number from 1 to {MAX_ID})")
-    return todo_id
-
-
-def _expected_version(request: web.Request) -> int | None:
-    """The version named by If-Match (our ETags are the todo's version), or None."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    tag = header.strip().removeprefix("W/")
-    if len(tag) >= 3 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit() and len(tag) < 22:
-        return int(tag[1:-1])
-    raise InvalidInput(f'If-Match must be an ETag from this API such as "3", got {header!r}')
-
-
-def _idempotency_key(request: web.Request) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
-    if key is None or IDEMPOTENCY_KEY.fullmatch(key):
-        return key
-    raise InvalidInput(
-        f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters, such as a UUID"
-    )
 
 
 def _todo_response(
@@ -239,8 +146,8 @@ def next_link(limit: int, completed: bool | None, cursor: str) -> str:
     errors=(InvalidInput, Conflict, 413, 415, IdempotencyKeyReused, BackendUnavailable),
 )
 async def create_todo(request: web.Request) -> web.Response:
-    key = _idempotency_key(request)
-    body = await _read_json(request, NewTodo)
+    key = idempotency_key(request)
+    body = await read_json(request, NewTodo)
     text = clean_text(body.text)
     repository = request.app[REPOSITORY]
     if key is None:
@@ -260,7 +167,7 @@ async def create_todo(request: web.Request) -> web.Response:
     errors=(TodoNotFound, BackendUnavailable),
 )
 async def get_todo(request: web.Request) -> web.Response:
-    return _todo_response(await request.app[REPOSITORY].get(_todo_id(request)))
+    return _todo_response(await request.app[REPOSITORY].get(todo_id_of(request)))
 
 
 @operation(
@@ -274,15 +181,15 @@ async def get_todo(request: web.Request) -> web.Response:
     errors=(InvalidInput, TodoNotFound, PreconditionFailed, 413, 415, BackendUnavailable),
 )
 async def update_todo(request: web.Request) -> web.Response:
-    todo_id = _todo_id(request)
-    body = await _read_json(request, TodoPatch)
+    todo_id = todo_id_of(request)
+    body = await read_json(request, TodoPatch)
     if body.text is msgspec.UNSET and body.completed is msgspec.UNSET:
         raise InvalidInput("give at least one of text and completed")
     todo = await request.app[REPOSITORY].update(
         todo_id,
         text=None if body.text is msgspec.UNSET else clean_text(body.text),
         completed=None if body.completed is msgspec.UNSET else body.completed,
-        expected_version=_expected_version(request),
+        expected_version=expected_version(request),
     )
     return _todo_response(todo)
 
@@ -296,7 +203,7 @@ async def update_todo(request: web.Request) -> web.Response:
     errors=(TodoNotFound, Conflict, BackendUnavailable),
 )
 async def toggle_todo(request: web.Request) -> web.Response:
-    return _todo_response(await request.app[REPOSITORY].toggle(_todo_id(request)))
+    return _todo_response(await request.app[REPOSITORY].toggle(todo_id_of(request)))
 
 
 @operation(
@@ -308,6 +215,6 @@ async def toggle_todo(request: web.Request) -> web.Response:
     errors=(InvalidInput, TodoNotFound, PreconditionFailed, BackendUnavailable),
 )
 async def delete_todo(request: web.Request) -> web.Response:
-    todo_id = _todo_id(request)
-    await request.app[REPOSITORY].delete(todo_id, expected_version=_expected_version(request))
+    todo_id = todo_id_of(request)
+    await request.app[REPOSITORY].delete(todo_id, expected_version=expected_version(request))
     return web.Response(status=204)

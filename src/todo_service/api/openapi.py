@@ -23,9 +23,10 @@ from aiohttp import web
 
 from todo_service import __version__
 from todo_service.api.bodies import ErrorBody
-from todo_service.api.handlers import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from todo_service.api.handlers import REPLAYED_HEADER
 from todo_service.api.middlewares import HTTP_ERRORS, REQUEST_ID_HEADER, SAFE_REQUEST_ID
 from todo_service.api.operations import JSON, Operation, operation_of
+from todo_service.api.requests import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER
 from todo_service.api.routes import setup_routes
 from todo_service.domain.errors import BackendUnavailable, TodoError
 from todo_service.domain.limits import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
