@@ -89,7 +89,13 @@
           : `the API answered ${response.status} ${response.statusText}`.trim();
       throw new ApiError(response.status, error && error.code, message);
     }
-    return { data, etag: response.headers.get("ETag") };
+    return { data, etag: response.headers.get("ETag"), link: response.headers.get("Link") };
+  }
+
+  // The cursor of the list's next page, from its RFC 8288 `Link: <...>; rel="next"`; null at the end.
+  function nextCursor(link) {
+    const match = /<([^>]*)>\s*;\s*rel="next"/.exec(link || "");
+    return match ? new URL(match[1], location.href).searchParams.get("cursor") : null;
   }
 
   function remember(todo, etag) {
@@ -309,14 +315,14 @@
     state.loadingPage = true;
     render();
     try {
-      const { data } = await request("GET", pagePath(fresh ? null : state.next));
+      const { data, link } = await request("GET", pagePath(fresh ? null : state.next));
       if (generation !== state.generation) return;
-      for (const todo of data.todos) {
+      for (const todo of data) {
         // A todo this page already shows may come again on a later page; keep the newer copy.
         const shown = state.todos.get(todo.id);
         if (!shown || shown.updatedAt <= todo.updatedAt) state.todos.set(todo.id, todo);
       }
-      state.next = data.next;
+      state.next = nextCursor(link);
       state.loaded = true;
       succeeded();
     } catch (error) {
