@@ -13,7 +13,8 @@ from todo_service.store.table import DEFAULT_TABLE_NAME
 
 from .access_logs import AccessLogBucket
 from .network import TodoNetwork
-from .service import TodoApiService
+from .origin_access import VpcOriginAccess
+from .service import LISTENER_PORT, TodoApiService
 from .table import TodoTable
 from .website import TodoWebsite
 
@@ -94,6 +95,14 @@ class TodoServiceStack(cdk.Stack):
             web_directory=props.web_directory,
             api_load_balancer=self.api.load_balancer,
             access_log_bucket=logs.bucket,
+        )
+        VpcOriginAccess(
+            self,
+            "VpcOriginAccess",
+            vpc=network.vpc,
+            distribution=self.website.distribution,
+            target=self.api.load_balancer,
+            port=LISTENER_PORT,
         )
 
         cdk.CfnOutput(self, "WebsiteUrl", value=self.website.url, description="The todo page")

@@ -25,7 +25,7 @@ from todo_service.web_policy import (
 from .service import LISTENER_PORT
 
 # The API's routes, sent to the load balancer; every other path is the page, from S3.
-API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz")
+API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz", "/openapi.json")
 # The API is behind the same distribution: the page calls its own origin.
 SAME_ORIGIN: Final = ""
 
