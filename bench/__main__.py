@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from .harness import CONNECTIONS, CONTENDERS, SCENARIOS, Options, run
@@ -12,54 +13,31 @@ def _list(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def _joined(values: object) -> str:
+    return ",".join(map(str, values)) if isinstance(values, list | tuple) else str(values)
+
+
 def main() -> None:
     defaults = Options()
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument(
-        "--duration",
-        type=float,
-        default=defaults.duration_s,
-        help="measured seconds per run (%(default)s)",
-    )
-    parser.add_argument(
-        "--warmup",
-        type=float,
-        default=defaults.warmup_s,
-        help="warm-up seconds before each run (%(default)s)",
-    )
-    parser.add_argument(
-        "--connections",
-        type=_list,
-        default=list(map(str, CONNECTIONS)),
-        help="comma-separated connection counts (1,16,128)",
-    )
-    parser.add_argument(
-        "--scenarios",
-        type=_list,
-        default=list(SCENARIOS),
-        help=f"comma-separated, from {','.join(SCENARIOS)}",
-    )
-    parser.add_argument(
-        "--contenders",
-        type=_list,
-        default=list(CONTENDERS),
-        help=f"comma-separated, from {','.join(CONTENDERS)}",
-    )
-    parser.add_argument(
-        "--modes",
-        type=_list,
-        default=list(defaults.modes),
-        help="direct (plain loopback) and/or delayed (through the proxy)",
-    )
-    parser.add_argument(
-        "--delay-ms",
-        type=float,
-        default=defaults.delay_ms,
-        help="latency the proxy adds each way (%(default)s)",
-    )
-    parser.add_argument(
-        "--items", type=int, default=defaults.items, help="todos per table (%(default)s)"
-    )
+    # Each option's default comes from Options and its help shows it: stated once, never copied.
+    options: list[tuple[str, object, Callable[[str], object], str]] = [
+        ("--duration", defaults.duration_s, float, "measured seconds per run"),
+        ("--warmup", defaults.warmup_s, float, "warm-up seconds before each run"),
+        (
+            "--connections",
+            [str(c) for c in CONNECTIONS],
+            _list,
+            "comma-separated connection counts",
+        ),
+        ("--scenarios", list(SCENARIOS), _list, "comma-separated scenarios"),
+        ("--contenders", list(CONTENDERS), _list, "comma-separated contenders"),
+        ("--modes", list(defaults.modes), _list, "direct (plain loopback) and/or delayed (proxy)"),
+        ("--delay-ms", defaults.delay_ms, float, "latency the proxy adds each way"),
+        ("--items", defaults.items, int, "todos per table"),
+    ]
+    for flag, default, kind, text in options:
+        parser.add_argument(flag, type=kind, default=default, help=f"{text} ({_joined(default)})")
     parser.add_argument("--no-seed-bench", action="store_true", help="skip the seed loaders")
     parser.add_argument("--no-paced", action="store_true", help="skip the 70%%-load runs")
     parser.add_argument(

@@ -18,7 +18,7 @@ from todo_service.app import create_app
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
 from todo_service.store.provisioning import delete_tables, ensure_table
-from todo_service.store.repository import TodoRepository
+from todo_service.store.todos import TodoRepository
 
 from .support.backends import running_backend, selected_backends
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
 from todo_service.domain.todo import MAX_ID
@@ -16,29 +16,9 @@ from todo_service.settings import Settings
 from todo_service.store.client import open_client
 from todo_service.store.provisioning import ensure_table
 
-Client = TestClient[Any, Any]
+from .support.api import Client, all_ids, assert_error, create, next_cursor
+
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-async def create(api: Client, text: str = "Buy milk") -> dict[str, Any]:
-    response = await api.post("/todos", json={"text": text})
-    assert response.status == 201, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
-
-
-async def all_ids(api: Client) -> set[int]:
-    response = await api.get("/todos", params={"limit": "100"})
-    assert response.status == 200
-    return {todo["id"] for todo in (await response.json())["todos"]}
-
-
-async def assert_error(response: Any, status: int, code: str, message_part: str = "") -> None:
-    assert response.status == status, await response.text()
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert body["error"]["code"] == code
-    assert message_part in body["error"]["message"]
 
 
 async def test_root_is_the_workshop_health_message(api: Client) -> None:
@@ -72,19 +52,45 @@ async def test_create_returns_201_location_etag_and_the_todo_shape(api: Client) 
     assert await fetched.json() == todo
 
 
-async def test_list_returns_created_todos_and_null_next_at_the_end(api: Client) -> None:
+async def test_list_is_a_bare_array_of_the_created_todos_with_no_link_at_the_end(
+    api: Client,
+) -> None:
     first, second = await create(api, "one"), await create(api, "two")
     response = await api.get("/todos")
     assert response.status == 200
+    assert "Link" not in response.headers
     body = await response.json()
-    assert body["next"] is None
-    assert sorted(body["todos"], key=lambda t: t["id"]) == sorted(
-        [first, second], key=lambda t: t["id"]
-    )
+    assert sorted(body, key=lambda t: t["id"]) == sorted([first, second], key=lambda t: t["id"])
+    assert set(body[0]) == {"id", "text", "completed", "createdAt", "updatedAt"}
+
+
+async def test_a_full_page_links_to_the_next_keeping_limit_and_filter(api: Client) -> None:
+    for text in ("a", "b", "c"):
+        await create(api, text)
+    response = await api.get("/todos", params={"limit": "2", "completed": "false"})
+    assert len(await response.json()) == 2
+    link = response.headers["Link"]
+    assert re.fullmatch(r'</todos\?limit=2&completed=false&cursor=[\w-]+>; rel="next"', link)
+    rest = await api.get(link[1 : link.index(">")])
+    assert len(await rest.json()) == 1
+    assert "Link" not in rest.headers
+
+
+async def test_the_default_page_is_100_and_limit_accepts_1_to_1000(api: Client) -> None:
+    await asyncio.gather(*(create(api, f"todo {n}") for n in range(101)))
+    default = await api.get("/todos")
+    assert len(await default.json()) == 100
+    assert "Link" in default.headers
+    widest = await api.get("/todos", params={"limit": "1000"})
+    assert len(await widest.json()) == 101
+    assert "Link" not in widest.headers
+    await assert_error(await api.get("/todos", params={"limit": "1001"}), 400, "invalid_request")
 
 
 async def test_list_of_empty_table_is_empty(api: Client) -> None:
-    assert await (await api.get("/todos")).json() == {"todos": [], "next": None}
+    response = await api.get("/todos")
+    assert await response.json() == []
+    assert "Link" not in response.headers
 
 
 async def test_toggle_flips_and_flips_back(api: Client) -> None:
@@ -234,7 +240,7 @@ async def test_unknown_route_is_json_404_and_wrong_method_is_json_405(api: Clien
     ("query", "code", "message_part"),
     [
         ({"limit": "0"}, "invalid_request", "limit"),
-        ({"limit": "101"}, "invalid_request", "limit"),
+        ({"limit": "1001"}, "invalid_request", "limit"),
         ({"limit": "ten"}, "invalid_request", "limit"),
         ({"completed": "yes"}, "invalid_request", "completed"),
         ({"cursor": "not a cursor!"}, "invalid_cursor", "malformed"),
@@ -250,7 +256,7 @@ async def test_bad_list_query_is_400(
 async def test_tampered_cursor_is_400(api: Client) -> None:
     for text in ("a", "b", "c"):
         await create(api, text)
-    cursor = (await (await api.get("/todos", params={"limit": "1"})).json())["next"]
+    cursor = next_cursor((await api.get("/todos", params={"limit": "1"})).headers)
     assert cursor
     tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
     await assert_error(
@@ -312,7 +318,7 @@ async def test_toggle_works_on_an_item_put_by_hand_with_a_bool_completed(
         item = (await client.get_item(TableName=settings.table_name, Key={"id": {"N": "77"}}))[
             "Item"
         ]
-    assert item["completed"] == {"N": "1"}
+    assert item["completed"] == {"BOOL": True}
 
 
 async def test_unexpected_error_is_json_500_with_a_request_id_that_is_logged(

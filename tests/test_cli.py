@@ -8,16 +8,7 @@ import sys
 
 import pytest
 
-
-def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "todo_service", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from .support.cli import run
 
 
 @pytest.mark.parametrize(

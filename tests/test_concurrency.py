@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from .support.api import all_ids
+
 Client = TestClient[Any, Any]
 
 
@@ -17,15 +19,7 @@ async def test_200_concurrent_creates_give_200_distinct_ids(api: Client) -> None
     assert [r.status for r in responses] == [201] * 200
     ids = {(await r.json())["id"] for r in responses}
     assert len(ids) == 200
-    listed: set[int] = set()
-    cursor = None
-    while True:
-        params = {"limit": "100", **({"cursor": cursor} if cursor else {})}
-        page = await (await api.get("/todos", params=params)).json()
-        listed |= {todo["id"] for todo in page["todos"]}
-        if not (cursor := page["next"]):
-            break
-    assert listed == ids
+    assert await all_ids(api, limit="100") == ids
 
 
 async def test_101_concurrent_toggles_leave_the_todo_flipped(api: Client) -> None:

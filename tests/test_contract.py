@@ -8,10 +8,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from todo_service.api.openapi import TEXT_PATTERN, openapi_document
+from todo_service.api.openapi import openapi_document
 from todo_service.app import create_app
 from todo_service.domain.errors import InvalidInput
-from todo_service.domain.todo import clean_text
+from todo_service.domain.todo import TEXT_PATTERN, clean_text
 from todo_service.settings import Settings
 from todo_service.store.table import SERVICE_OPERATIONS
 

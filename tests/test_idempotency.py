@@ -9,9 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from todo_service.domain.ids import IdGenerator
-from todo_service.store.repository import TodoRepository
+from todo_service.store.todos import TodoRepository
 
-from .test_api import all_ids, assert_error, create
+from .support.api import all_ids, assert_error, create
 
 Client = TestClient[Any, Any]
 

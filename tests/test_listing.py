@@ -11,25 +11,12 @@ from todo_service.settings import Settings
 from todo_service.store.client import open_client
 from todo_service.store.seed import load_file
 
+from .support.api import list_pages
 from .support.seedfiles import put, write_seed_file
 
 Client = TestClient[Any, Any]
 ITEMS = 1_100
 TEXT_CHARS = 1_000  # ~1 KB an item: the table holds over 1 MB
-
-
-async def list_all(api: Client, limit: int, **query: str) -> list[list[dict[str, Any]]]:
-    pages: list[list[dict[str, Any]]] = []
-    cursor = None
-    for _ in range(ITEMS):  # bounded: never more pages than items
-        params = {"limit": str(limit), **query, **({"cursor": cursor} if cursor else {})}
-        response = await api.get("/todos", params=params)
-        assert response.status == 200, await response.text()
-        body = await response.json()
-        pages.append(body["todos"])
-        if not (cursor := body["next"]):
-            return pages
-    raise AssertionError("listing did not end")
 
 
 async def seed_big_table(settings: Settings, tmp_path: Path) -> None:
@@ -47,7 +34,7 @@ async def test_listing_over_1_mb_returns_every_item_exactly_once(
     api: Client, settings: Settings, tmp_path: Path
 ) -> None:
     await seed_big_table(settings, tmp_path)
-    pages = await list_all(api, limit=100)
+    pages = await list_pages(api, limit="100")
     ids = [todo["id"] for page in pages for todo in page]
     assert sorted(ids) == list(range(1, ITEMS + 1))
     assert all(len(page) == 100 for page in pages[:-1])
@@ -57,10 +44,12 @@ async def test_filtered_listing_has_no_short_page_before_the_end(
     api: Client, settings: Settings, tmp_path: Path
 ) -> None:
     await seed_big_table(settings, tmp_path)
-    pages = await list_all(api, limit=30, completed="true")
+    pages = await list_pages(api, limit="30", completed="true")
     ids = [todo["id"] for page in pages for todo in page]
     assert sorted(ids) == [n for n in range(1, ITEMS + 1) if n % 7 == 0]
     assert all(len(page) == 30 for page in pages[:-1])
     assert all(todo["completed"] for page in pages for todo in page)
-    open_ids = [t["id"] for page in await list_all(api, limit=100, completed="false") for t in page]
+    open_ids = [
+        t["id"] for page in await list_pages(api, limit="100", completed="false") for t in page
+    ]
     assert len(open_ids) == ITEMS - ITEMS // 7

@@ -14,9 +14,10 @@ from aiohttp.test_utils import TestClient
 
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
-from todo_service.store.repository import TodoRepository
 from todo_service.store.seed import SeedFileError, load_file
+from todo_service.store.todos import TodoRepository
 
+from .support.api import list_all
 from .support.seedfiles import put, write_seed_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +55,7 @@ async def test_data_file_loaded_raw_like_the_aws_cli_works_with_every_route(
     async with open_client(settings) as client:
         answer = await client.batch_write_item(RequestItems=request_items)
     assert answer["UnprocessedItems"] == {}
-    listed = (await (await api.get("/todos")).json())["todos"]
+    listed = await list_all(api)
     assert len(listed) == 12
     first = min(listed, key=lambda t: t["id"])
     toggled = await (await api.post(f"/todos/{first['id']}/toggle")).json()
@@ -62,7 +63,7 @@ async def test_data_file_loaded_raw_like_the_aws_cli_works_with_every_route(
     patched = await api.patch(f"/todos/{first['id']}", json={"text": "edited"})
     assert (await patched.json())["text"] == "edited"
     assert (await api.delete(f"/todos/{first['id']}")).status == 204
-    assert len((await (await api.get("/todos")).json())["todos"]) == 11
+    assert len(await list_all(api)) == 11
 
 
 async def test_seed_of_3000_items_lands_all_3000(

@@ -30,9 +30,10 @@ import pytest
 from todo_service.local.harness import LocalServer, free_port
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
-from todo_service.store.repository import TodoRepository
 from todo_service.store.seed import load_file
+from todo_service.store.todos import TodoRepository
 
+from .support.api import next_link
 from .support.seedfiles import put, write_seed_file
 
 try:
@@ -160,14 +161,15 @@ def api_call(stack: Stack, method: str, path: str, body: object | None = None) -
 
 
 def all_todos(stack: Stack) -> list[dict[str, Any]]:
+    """Every todo, following the list's Link headers."""
     todos: list[dict[str, Any]] = []
-    cursor = ""
+    path: str | None = "/todos?limit=100"
     for _ in range(100):
-        page = api_call(stack, "GET", f"/todos?limit=100{cursor}")
-        todos.extend(page["todos"])
-        if page["next"] is None:
+        if path is None:
             return todos
-        cursor = f"&cursor={page['next']}"
+        with urllib.request.urlopen(stack.api_url + path, timeout=10) as response:
+            todos.extend(json.loads(response.read()))
+            path = next_link(response.headers)
     raise AssertionError("more than 100 pages of todos")
 
 

@@ -11,7 +11,7 @@ from todo_service.api.website import create_website
 from todo_service.domain.limits import MAX_TEXT_CHARS
 from todo_service.settings import SettingsError, check_api_url_flag, settings_from_env
 
-from .test_cli import run
+from .support.cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB_ROOT = ROOT / "web"

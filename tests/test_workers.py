@@ -13,6 +13,8 @@ import pytest
 from todo_service.local.harness import free_port
 from todo_service.settings import Settings
 
+from .support.api import next_cursor
+
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 
@@ -60,7 +62,7 @@ async def test_two_workers_serve_one_port_and_accept_each_others_cursors(
                 async with session.post(f"{base}/todos", json={"text": text}) as response:
                     assert response.status == 201
             async with session.get(f"{base}/todos", params={"limit": "1"}) as response:
-                cursor = (await response.json())["next"]
+                cursor = next_cursor(response.headers)
             assert cursor is not None
             statuses = []
             for _ in range(12):

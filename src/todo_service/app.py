@@ -16,7 +16,7 @@ from todo_service.domain.cursor import CursorCodec
 from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
-from todo_service.store.repository import TodoRepository
+from todo_service.store.todos import TodoRepository
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from todo_service.api.metrics import Metrics
 from todo_service.domain.cursor import CursorCodec
 from todo_service.settings import Settings
-from todo_service.store.repository import TodoRepository
+from todo_service.store.todos import TodoRepository
 
 SETTINGS = web.AppKey("settings", Settings)
 REPOSITORY = web.AppKey("repository", TodoRepository)

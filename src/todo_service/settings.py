@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from todo_service.store.table import DEFAULT_TABLE_NAME
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_N = TypeVar("_N", int, float)
 
 
 class SettingsError(ValueError):
@@ -45,34 +48,19 @@ class Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
+def _number(name: str, raw: str, kind: type[_N], accept: Callable[[_N], bool], rule: str) -> _N:
+    """`raw` parsed as `kind` and accepted by `accept`; SettingsError stating `rule` otherwise."""
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not {rule}") from None
+    if not accept(value):
+        raise SettingsError(f"{name}={raw!r} is out of range: it must be {rule}")
+    return value
+
+
 def _port(name: str, raw: str) -> int:
-    try:
-        port = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a port number (0-65535)") from None
-    if not 0 <= port <= 65535:
-        raise SettingsError(f"{name}={raw!r} is out of range: a port is 0-65535")
-    return port
-
-
-def _positive_float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):
-        raise SettingsError(f"{name}={raw!r} must be a positive number of seconds")
-    return value
-
-
-def _int_in_range(name: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={raw!r} must be between {low} and {high}")
-    return value
+    return _number(name, raw, int, lambda port: 0 <= port <= 65535, "a port number (0-65535)")
 
 
 def _http_url(name: str, raw: str) -> str:
@@ -161,10 +149,20 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     if region is not None:
         values["region"] = region
     if (raw := get("TODO_DYNAMODB_TIMEOUT_S")) is not None:
-        values["dynamodb_timeout_s"] = _positive_float("TODO_DYNAMODB_TIMEOUT_S", raw)
+        values["dynamodb_timeout_s"] = _number(
+            "TODO_DYNAMODB_TIMEOUT_S",
+            raw,
+            float,
+            lambda seconds: 0 < seconds < math.inf,  # also refuses nan
+            "a positive number of seconds",
+        )
     if (raw := get("TODO_DYNAMODB_MAX_CONNECTIONS")) is not None:
-        values["dynamodb_max_connections"] = _int_in_range(
-            "TODO_DYNAMODB_MAX_CONNECTIONS", raw, 1, 10_000
+        values["dynamodb_max_connections"] = _number(
+            "TODO_DYNAMODB_MAX_CONNECTIONS",
+            raw,
+            int,
+            lambda count: 1 <= count <= 10_000,
+            "a whole number from 1 to 10000",
         )
     if (raw := get("TODO_CURSOR_SECRET")) is not None:
         if len(raw) < 16:

@@ -1,8 +1,8 @@
 """Least privilege: the task role and the VPC endpoint allow exactly what the service calls.
 
-The operations are derived from the repository module's source, the only code that talks to
-DynamoDB, so a new call there without a grant (the workshop forgot PutItem and DeleteItem),
-or a grant that no code uses, fails here in either direction.
+The operations are derived from the source of the store's serving modules, the only code that
+talks to DynamoDB while the service runs, so a new call there without a grant (the workshop
+forgot PutItem and DeleteItem), or a grant that no code uses, fails here in either direction.
 """
 
 from __future__ import annotations
@@ -14,52 +14,60 @@ from typing import Any
 import botocore.session
 import pytest
 
-from todo_service.store import repository
+from todo_service.store import calls, idempotency, listing, todos, toggles
 from todo_service.store.table import IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY, SERVICE_OPERATIONS
 
 from .templates import Synthesized, arn_of, as_list, only, ref, table_keyed_by
 
-CLIENT_ATTRIBUTE = "_client"
+# The store's modules that run while the service serves (not create-table or seed, which are
+# run by a person with their own credentials).
+SERVING_MODULES = (calls, idempotency, listing, todos, toggles)
 
 
-def _is_self_client(node: ast.AST) -> bool:
+def _is_client(node: ast.AST) -> bool:
+    """`self._client`, or a name `client` (the store's functions take it as a parameter)."""
+    if isinstance(node, ast.Name):
+        return node.id == "client"
     return (
         isinstance(node, ast.Attribute)
-        and node.attr == CLIENT_ATTRIBUTE
+        and node.attr == "_client"
         and isinstance(node.value, ast.Name)
         and node.value.id == "self"
     )
 
 
 def operations_called_by_repository() -> set[str]:
-    """DynamoDB's names for every `self._client.<method>(...)` call in repository.py.
+    """DynamoDB's names for every `client.<method>(...)` call in the store's serving modules.
 
-    Fails if the module reaches the client any other way (an alias, getattr, a paginator),
-    since then this reading could miss an operation.
+    Fails if a module reaches the client any other way than calling it, passing it on to
+    another of these modules, or keeping it (an alias, getattr, a paginator), since then this
+    reading could miss an operation.
     """
-    tree = ast.parse(inspect.getsource(repository))
     service_model = botocore.session.get_session().get_service_model("dynamodb")
     # botocore's own mapping from client method names (describe_table) to operations.
     operation_of = {botocore.xform_name(name): name for name in service_model.operation_names}
     called: set[str] = set()
-    calls_through_client: set[int] = set()
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and _is_self_client(node.func.value)
-        ):
-            assert node.func.attr in operation_of, f"not a DynamoDB operation: {node.func.attr}"
-            called.add(operation_of[node.func.attr])
-            calls_through_client.add(id(node.func.value))
-    other_uses = [
-        node.lineno
-        for node in ast.walk(tree)
-        if _is_self_client(node)
-        and id(node) not in calls_through_client
-        and not isinstance(getattr(node, "ctx", None), ast.Store)
-    ]
-    assert not other_uses, f"repository.py uses self._client other than by calling it: {other_uses}"
+    for module in SERVING_MODULES:
+        tree = ast.parse(inspect.getsource(module))
+        allowed: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute) and _is_client(node.func.value):
+                    method = node.func.attr
+                    assert method in operation_of, f"not a DynamoDB operation: {method}"
+                    called.add(operation_of[method])
+                    allowed.add(id(node.func.value))
+                allowed.update(id(arg) for arg in node.args if _is_client(arg))
+            elif isinstance(node, ast.Assign) and _is_client(node.value):
+                allowed.add(id(node.value))  # self._client = client
+        other_uses = [
+            node.lineno
+            for node in ast.walk(tree)
+            if _is_client(node)
+            and id(node) not in allowed
+            and not isinstance(getattr(node, "ctx", None), ast.Store)
+        ]
+        assert not other_uses, f"{module.__name__} uses the client otherwise: {other_uses}"
     return called
 
 

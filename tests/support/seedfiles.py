@@ -13,7 +13,7 @@ def put(todo_id: int, text: str, completed: bool = False) -> dict[str, Any]:
             "Item": {
                 "id": {"N": str(todo_id)},
                 "text": {"S": text},
-                "completed": {"N": "1" if completed else "0"},
+                "completed": {"BOOL": completed},
                 "createdAt": {"S": "2026-01-01T00:00:00.000Z"},
                 "updatedAt": {"S": "2026-01-01T00:00:00.000Z"},
             }

@@ -14,7 +14,7 @@ from todo_service.local.harness import LOOPBACK, LocalServer
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
 from todo_service.store.provisioning import ensure_table
-from todo_service.store.repository import TodoRepository
+from todo_service.store.todos import TodoRepository
 
 REGION = "us-east-1"
 

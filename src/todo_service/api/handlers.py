@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 from aiohttp import web
+from yarl import URL
 
+from todo_service.api.bodies import Message, Status
 from todo_service.api.metrics import metrics_response
+from todo_service.api.operations import operation
 from todo_service.api.responses import JSON_CONTENT_TYPE, json_response
-from todo_service.domain.errors import InvalidInput, TodoNotFound
+from todo_service.domain.errors import (
+    BackendUnavailable,
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    PreconditionFailed,
+    TodoNotFound,
+)
 from todo_service.domain.todo import (
     MAX_ID,
     NewTodo,
@@ -93,27 +103,56 @@ def _todo_response(
     return json_response(TodoBody.of(todo), status, headers)
 
 
+@operation(
+    operation_id="index",
+    summary="The workshop's health message",
+    answer=Message,
+    parameters=("RequestId",),
+)
 async def index(request: web.Request) -> web.Response:
-    return json_response({"message": HEALTH_MESSAGE})
+    return json_response(Message(HEALTH_MESSAGE))
 
 
+@operation(operation_id="healthz", summary="Liveness: the process answers", answer=Status)
 async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response(Status("ok"))
 
 
+@operation(
+    operation_id="readyz",
+    summary="Readiness: both tables answer and are ACTIVE",
+    answer=Status,
+    errors=(BackendUnavailable,),
+)
 async def readyz(request: web.Request) -> web.Response:
     await request.app[REPOSITORY].ping()
-    return json_response({"status": "ready"})
+    return json_response(Status("ready"))
 
 
+@operation(operation_id="openapi", summary="This document", answer=dict[str, Any])
 async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=request.app[OPENAPI], content_type=JSON_CONTENT_TYPE)
 
 
+@operation(
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    answer=str,
+    content_type="text/plain",
+    description="Prometheus text exposition format 0.0.4",
+)
 async def metrics(request: web.Request) -> web.Response:
     return metrics_response(request.app[METRICS])
 
 
+@operation(
+    operation_id="listTodos",
+    summary="A page of todos",
+    answer=list[TodoBody],
+    parameters=("Limit", "Cursor", "Completed", "RequestId"),
+    headers=("Link",),
+    errors=(InvalidInput, BackendUnavailable),
+)
 async def list_todos(request: web.Request) -> web.Response:
     query = request.query
     unknown = sorted(set(query) - LIST_QUERY_PARAMETERS)
@@ -125,14 +164,39 @@ async def list_todos(request: web.Request) -> web.Response:
     cursor = query.get("cursor")
     after_id = None if cursor is None else cursors.decode(cursor)
     page = await request.app[REPOSITORY].list(limit, after_id, completed)
-    return json_response(
-        {
-            "todos": [TodoBody.of(todo) for todo in page.todos],
-            "next": None if page.last_id is None else cursors.encode(page.last_id),
-        }
-    )
+    # The workshop's page reads a bare array; paging goes in the Link header (RFC 8288).
+    headers = None
+    if page.last_id is not None:
+        headers = {"Link": next_link(limit, completed, cursors.encode(page.last_id))}
+    return json_response([TodoBody.of(todo) for todo in page.todos], headers=headers)
 
 
+def next_link(limit: int, completed: bool | None, cursor: str) -> str:
+    """The RFC 8288 link to the next page, keeping the request's filter and limit.
+
+    Relative to the API's origin: behind a load balancer or CloudFront the service cannot know
+    the origin its clients used, and a relative reference resolves against the URL the client
+    fetched (RFC 8288 section 3.2), e.g. `new URL(link, response.url)` in a page.
+    """
+    query = {"limit": str(limit)}
+    if completed is not None:
+        query["completed"] = "true" if completed else "false"
+    query["cursor"] = cursor
+    return f'<{URL.build(path="/todos", query=query)}>; rel="next"'
+
+
+@operation(
+    operation_id="createTodo",
+    summary="Create a todo",
+    status=201,
+    answer=TodoBody,
+    description="Created (or replayed)",
+    request=NewTodo,
+    parameters=("IdempotencyKey", "RequestId"),
+    headers=("ETag", "Location", "IdempotentReplayed"),
+    required_headers=("ETag", "Location"),
+    errors=(InvalidInput, Conflict, 413, 415, IdempotencyKeyReused, BackendUnavailable),
+)
 async def create_todo(request: web.Request) -> web.Response:
     key = _idempotency_key(request)
     body = await _read_json(request, NewTodo)
@@ -146,10 +210,28 @@ async def create_todo(request: web.Request) -> web.Response:
     return _todo_response(created.todo, status=201, extra_headers=replayed)
 
 
+@operation(
+    operation_id="getTodo",
+    summary="One todo",
+    answer=TodoBody,
+    headers=("ETag",),
+    required_headers=("ETag",),
+    errors=(TodoNotFound, BackendUnavailable),
+)
 async def get_todo(request: web.Request) -> web.Response:
     return _todo_response(await request.app[REPOSITORY].get(_todo_id(request)))
 
 
+@operation(
+    operation_id="updateTodo",
+    summary="Change text and/or completed",
+    answer=TodoBody,
+    request=TodoPatch,
+    parameters=("IfMatch",),
+    headers=("ETag",),
+    required_headers=("ETag",),
+    errors=(InvalidInput, TodoNotFound, PreconditionFailed, 413, 415, BackendUnavailable),
+)
 async def update_todo(request: web.Request) -> web.Response:
     todo_id = _todo_id(request)
     body = await _read_json(request, TodoPatch)
@@ -164,10 +246,26 @@ async def update_todo(request: web.Request) -> web.Response:
     return _todo_response(todo)
 
 
+@operation(
+    operation_id="toggleTodo",
+    summary="Flip completed (atomic)",
+    answer=TodoBody,
+    headers=("ETag",),
+    required_headers=("ETag",),
+    errors=(TodoNotFound, Conflict, BackendUnavailable),
+)
 async def toggle_todo(request: web.Request) -> web.Response:
     return _todo_response(await request.app[REPOSITORY].toggle(_todo_id(request)))
 
 
+@operation(
+    operation_id="deleteTodo",
+    summary="Delete a todo",
+    status=204,
+    description="Deleted",
+    parameters=("IfMatch",),
+    errors=(InvalidInput, TodoNotFound, PreconditionFailed, BackendUnavailable),
+)
 async def delete_todo(request: web.Request) -> web.Response:
     todo_id = _todo_id(request)
     await request.app[REPOSITORY].delete(todo_id, expected_version=_expected_version(request))

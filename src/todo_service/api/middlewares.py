@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -24,18 +26,27 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 CORS_ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_ALLOWED_HEADERS = "Content-Type, If-Match, Idempotency-Key, X-Request-ID"
-CORS_EXPOSED_HEADERS = "Location, ETag, Retry-After, X-Request-ID, Idempotent-Replayed"
+CORS_EXPOSED_HEADERS = "Location, ETag, Link, Retry-After, X-Request-ID, Idempotent-Replayed"
 CORS_MAX_AGE_S = 600
 
 
-# Statuses aiohttp raises itself (routing, body size), with our stable error codes.
-_HTTP_ERROR_CODES = {
-    400: "invalid_request",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpError:
+    """An error aiohttp raises itself (routing, body size, media type), as the API answers it."""
+
+    name: str
+    code: str
+    description: str
+
+
+# The one table of aiohttp's own statuses: the error middleware answers them with these codes,
+# and the contract documents them from here.
+HTTP_ERRORS: Final = {
+    400: HttpError("BadRequest", "invalid_request", "The request is malformed."),
+    404: HttpError("NoRoute", "not_found", "No such path."),
+    405: HttpError("MethodNotAllowed", "method_not_allowed", "The path has no such method."),
+    413: HttpError("PayloadTooLarge", "payload_too_large", "The body is too large."),
+    415: HttpError("UnsupportedMediaType", "unsupported_media_type", "The body is not JSON."),
 }
 
 
@@ -99,7 +110,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        code = _HTTP_ERROR_CODES.get(error.status, "http_error")
+        known = HTTP_ERRORS.get(error.status)
+        code = "http_error" if known is None else known.code
         message = _http_error_message(request, error)
         allow = error.headers.get("Allow")
         return json_response(

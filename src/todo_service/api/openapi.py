@@ -1,13 +1,16 @@
-"""The OpenAPI 3.1 document of the whole API, served at GET /openapi.json.
+"""The OpenAPI 3.1 document of the whole API, served at GET /openapi.json, generated.
 
-It is built here, next to the code, from the same constants the code enforces (text length,
-id range, page size, body limit, header names), so the contract cannot drift from the rules.
-A test checks that its operations are exactly the routes the app registers, and Schemathesis
-fuzzes the live service against it (status codes, headers, bodies, content types).
+Nothing here restates the code. The paths and methods come from the router; each operation's
+summary, parameters, success and errors from the `@operation` on its handler
+(api/operations.py); the schemas from the msgspec Structs the handlers really decode and
+encode (`msgspec.json.schema_components`); the error answers from the error classes
+(domain/errors.py) and aiohttp's own statuses (api/middlewares.py HTTP_ERRORS). A test checks
+the operations against the registered routes, and Schemathesis fuzzes the live service
+against this document.
 
-Every operation lists every status it can answer. Two answers have no operation to hang on:
-405 (a method a path does not have; JSON, with `Allow`) and the plain-text 400 that aiohttp's
-HTTP parser sends, before any of our code runs, for a request line or header over 8 KiB.
+Two answers have no operation to hang on: 405 (a method a path does not have; JSON, with
+`Allow`) and the plain-text 400 that aiohttp's HTTP parser sends, before any of our code runs,
+for a request line or header over 8 KiB.
 """
 
 from __future__ import annotations
@@ -16,50 +19,27 @@ import functools
 from typing import Any, Final
 
 import msgspec
+from aiohttp import web
 
 from todo_service import __version__
-from todo_service.api.handlers import (
-    IDEMPOTENCY_KEY,
-    IDEMPOTENCY_KEY_HEADER,
-    MAX_BODY_BYTES,
-    REPLAYED_HEADER,
-)
-from todo_service.api.middlewares import REQUEST_ID_HEADER, SAFE_REQUEST_ID
-from todo_service.domain.todo import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
-from todo_service.web_policy import API_SECURITY_HEADERS as SECURITY_HEADERS
+from todo_service.api.bodies import ErrorBody
+from todo_service.api.handlers import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from todo_service.api.middlewares import HTTP_ERRORS, REQUEST_ID_HEADER, SAFE_REQUEST_ID
+from todo_service.api.operations import JSON, Operation, operation_of
+from todo_service.api.routes import setup_routes
+from todo_service.domain.errors import BackendUnavailable, TodoError
+from todo_service.domain.limits import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
+from todo_service.domain.todo import TodoId
+from todo_service.web_policy import API_SECURITY_HEADERS
 
 OPENAPI_VERSION: Final = "3.1.0"
-JSON: Final = "application/json"
-_REF: Final = "#/components"
-# What todo.clean_text refuses, as a regular expression class: control characters, line and
-# paragraph separators. (Lone surrogates cannot be written in JSON text that parses.)
-_FORBIDDEN_CHARS: Final = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
-_TEXT_CHAR: Final = f"[^{_FORBIDDEN_CHARS}]"
-# A todo's text: allowed characters only, at least one of them not white space.
-TEXT_PATTERN: Final = f"^{_TEXT_CHAR}*[^\\s{_FORBIDDEN_CHARS}]{_TEXT_CHAR}*$"
+_REF: Final = "#/components/{kind}/{name}"
+# Header components are named without dashes; where the header's name differs, its name.
+_HEADER_NAMES: Final = {"IdempotentReplayed": REPLAYED_HEADER}
 
-# The 4xx/5xx responses, each with the error codes its body can carry.
-_ERRORS: Final = {
-    "BadRequest": ("400", ["invalid_request", "invalid_cursor"], "The request is malformed."),
-    "NotFound": ("404", ["not_found"], "No such todo, or the id is not a whole number 1-2^53-1."),
-    "MethodNotAllowed": ("405", ["method_not_allowed"], "The path has no such method."),
-    "Conflict": ("409", ["conflict"], "No unique id could be allocated; retry."),
-    "PreconditionFailed": ("412", ["precondition_failed"], "If-Match names an older version."),
-    "PayloadTooLarge": ("413", ["payload_too_large"], f"The body is over {MAX_BODY_BYTES} bytes."),
-    "UnsupportedMediaType": ("415", ["unsupported_media_type"], "The body is not JSON."),
-    "IdempotencyKeyReused": (
-        "422",
-        ["idempotency_key_reused"],
-        "The Idempotency-Key was used before with a different body.",
-    ),
-    "InternalError": ("500", ["internal_error"], "Unexpected; quote the requestId."),
-    "BackendUnavailable": (
-        "503",
-        ["backend_unavailable"],
-        "DynamoDB is unreachable, too slow, throttling, or a table is missing. Retry after "
-        "Retry-After seconds.",
-    ),
-}
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": _REF.format(kind=kind, name=name)}
 
 
 def _whole(pattern: str) -> str:
@@ -67,366 +47,188 @@ def _whole(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}/{kind}/{name}"}
+def _header(description: str, pattern: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string", "pattern": pattern}}
 
 
-def _common_headers() -> dict[str, Any]:
-    headers: dict[str, Any] = {REQUEST_ID_HEADER: _ref("headers", "RequestId")}
-    headers.update({name: _ref("headers", _component_name(name)) for name in SECURITY_HEADERS})
-    return headers
+def _parameter(name: str, where: str, description: str, schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": where, "description": description, "schema": schema}
 
 
-def _component_name(header: str) -> str:
-    return header.replace("-", "")
+# Headers and parameters are HTTP facts, not bodies; each is stated once, from the constants.
+HEADERS: Final = {
+    "RequestId": {
+        **_header(
+            "Your X-Request-ID if it was safe, else a new one.", _whole(SAFE_REQUEST_ID.pattern)
+        ),
+        "required": True,
+    },
+    "ETag": _header("The todo's version; send it back in If-Match.", '^"[0-9]+"$'),
+    "Location": _header("The new todo's path.", "^/todos/[1-9][0-9]*$"),
+    "IdempotentReplayed": _header("An earlier request with this key created it.", "^true$"),
+    "RetryAfter": _header("Seconds to wait before retrying.", "^[0-9]+$"),
+    "Allow": _header("The methods the path has.", "^[A-Z, ]+$"),
+    "Link": _header('The next page (RFC 8288): </todos?...cursor=...>; rel="next".', "rel=.next"),
+    **{
+        name.replace("-", ""): {"required": True, "schema": {"type": "string", "const": value}}
+        for name, value in API_SECURITY_HEADERS.items()
+    },
+}
+PARAMETERS: Final = {
+    "TodoId": {
+        **_parameter("id", "path", "Anything else is a 404.", msgspec.json.schema(TodoId)),
+        "required": True,
+    },
+    "IfMatch": _parameter(
+        "If-Match",
+        "header",
+        'An ETag from this API, e.g. "3": write only if the todo is still that version.',
+        {"type": "string", "pattern": '^(W/)?"[0-9]{1,19}"$'},
+    ),
+    "IdempotencyKey": _parameter(
+        IDEMPOTENCY_KEY_HEADER,
+        "header",
+        "A retried POST with the same key and body answers the same todo (for 24 hours).",
+        {"type": "string", "pattern": _whole(IDEMPOTENCY_KEY.pattern)},
+    ),
+    "RequestId": _parameter(
+        REQUEST_ID_HEADER, "header", "Echoed if it is safe; otherwise replaced.", {"type": "string"}
+    ),
+    "Limit": _parameter(
+        "limit",
+        "query",
+        "Todos per page.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT, "default": DEFAULT_PAGE_LIMIT},
+    ),
+    "Cursor": _parameter(
+        "cursor", "query", "From the previous page's Link, unchanged.", {"type": "string"}
+    ),
+    "Completed": _parameter("completed", "query", "Only todos in this state.", {"type": "boolean"}),
+}
 
 
-def _json_response(description: str, schema: dict[str, Any], **headers: Any) -> dict[str, Any]:
-    return {
-        "description": description,
-        "headers": {**_common_headers(), **headers},
-        "content": {JSON: {"schema": schema}},
-    }
+def _error_classes() -> list[type[TodoError]]:
+    found, pending = [], [TodoError]
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
-def _error_response(status: str, codes: list[str], description: str) -> dict[str, Any]:
+def _error_name(source: type[TodoError] | int) -> str:
+    if isinstance(source, int):
+        return HTTP_ERRORS[source].name
+    return "InternalError" if source is TodoError else source.__name__
+
+
+def _error_response(source: type[TodoError] | int) -> dict[str, Any]:
+    """An error answer: the error body, with the codes it can carry and its headers."""
+    headers: dict[str, Any] = {}
+    if isinstance(source, int):
+        status, codes, description = (
+            source,
+            [HTTP_ERRORS[source].code],
+            HTTP_ERRORS[source].description,
+        )
+        if status == 405:
+            headers["Allow"] = _ref("headers", "Allow")
+    else:
+        status, description = source.status, (source.__doc__ or "").strip().splitlines()[0]
+        # A subclass with the same status is answered under this one (InvalidCursor is a 400).
+        codes = [c.code for c in _error_classes() if issubclass(c, source) and c.status == status]
+        if issubclass(source, BackendUnavailable):
+            headers["Retry-After"] = {**_ref("headers", "RetryAfter"), "required": True}
     schema = {
         "allOf": [
-            _ref("schemas", "Error"),
+            _ref("schemas", ErrorBody.__name__),
             {"properties": {"error": {"properties": {"code": {"enum": codes}}}}},
         ]
     }
-    headers: dict[str, Any] = {}
-    if status == "503":
-        headers["Retry-After"] = {**_ref("headers", "RetryAfter"), "required": True}
-    if status == "405":
-        headers["Allow"] = _ref("headers", "Allow")
-    return _json_response(description, schema, **headers)
+    return _answer(description, JSON, schema, headers)
 
 
-def _responses(ok: dict[str, Any], *errors: str) -> dict[str, Any]:
-    """The operation's answers: its successes, the named errors, and always a 500."""
-    answers = dict(ok)
-    for name in (*errors, "InternalError"):
-        answers[_ERRORS[name][0]] = _ref("responses", name)
-    return answers
+def _answer(
+    description: str, content_type: str, schema: Any, headers: dict[str, Any]
+) -> dict[str, Any]:
+    common = {REQUEST_ID_HEADER: _ref("headers", "RequestId")}
+    common.update({n: _ref("headers", n.replace("-", "")) for n in API_SECURITY_HEADERS})
+    answer: dict[str, Any] = {"description": description, "headers": {**common, **headers}}
+    if schema is not None:
+        answer["content"] = {content_type: {"schema": schema}}
+    return answer
 
 
-def _todo_answer(description: str, *, created: bool = False) -> dict[str, Any]:
-    headers: dict[str, Any] = {"ETag": {**_ref("headers", "ETag"), "required": True}}
-    if created:
-        headers["Location"] = {**_ref("headers", "Location"), "required": True}
-        headers[REPLAYED_HEADER] = _ref("headers", "IdempotentReplayed")
-    return _json_response(description, _ref("schemas", "Todo"), **headers)
-
-
-def _json_body(schema_name: str) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": _ref("schemas", schema_name)}}}
-
-
-def _schemas() -> dict[str, Any]:
-    timestamp = {
-        "type": "string",
-        "format": "date-time",
-        "description": "ISO-8601 UTC with milliseconds, e.g. 2026-11-27T03:25:52.123Z",
-    }
-    text = {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": MAX_TEXT_CHARS,
-        "pattern": TEXT_PATTERN,
-    }
-    return {
-        "TodoId": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-        "Todo": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["id", "text", "completed", "createdAt", "updatedAt"],
-            "properties": {
-                "id": _ref("schemas", "TodoId"),
-                "text": text,
-                "completed": {"type": "boolean"},
-                "createdAt": timestamp,
-                "updatedAt": timestamp,
-            },
-        },
-        "TodoPage": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["todos", "next"],
-            "properties": {
-                "todos": {"type": "array", "items": _ref("schemas", "Todo")},
-                "next": {
-                    "type": ["string", "null"],
-                    "description": "The cursor of the next page; null at the end.",
-                },
-            },
-        },
-        "NewTodo": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["text"],
-            "properties": {
-                "text": {
-                    **text,
-                    "description": f"Trimmed; then 1-{MAX_TEXT_CHARS} characters, "
-                    "no control characters.",
-                }
-            },
-        },
-        "TodoPatch": {
-            "type": "object",
-            "additionalProperties": False,
-            "minProperties": 1,
-            "properties": {"text": text, "completed": {"type": "boolean"}},
-        },
-        "Message": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["message"],
-            "properties": {"message": {"type": "string"}},
-        },
-        "Status": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["status"],
-            "properties": {"status": {"type": "string"}},
-        },
-        "Error": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["code", "message"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "requestId": {"type": "string"},
-                    },
-                }
-            },
-        },
-    }
-
-
-def _headers() -> dict[str, Any]:
-    headers: dict[str, Any] = {
-        "RequestId": {
-            "description": "The client's X-Request-ID if it was safe, else a new one.",
-            "required": True,
-            "schema": {"type": "string", "pattern": _whole(SAFE_REQUEST_ID.pattern)},
-        },
-        "ETag": {
-            "description": "The todo's version; send it back in If-Match.",
-            "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
-        },
-        "Location": {"schema": {"type": "string", "pattern": "^/todos/[1-9][0-9]*$"}},
-        "IdempotentReplayed": {
-            "description": "true when an earlier request with this Idempotency-Key "
-            "created the todo.",
-            "schema": {"type": "string", "enum": ["true"]},
-        },
-        "RetryAfter": {"schema": {"type": "string", "pattern": "^[0-9]+$"}},
-        "Allow": {"schema": {"type": "string"}},
-    }
-    for name, value in SECURITY_HEADERS.items():
-        headers[_component_name(name)] = {
-            "required": True,
-            "schema": {"type": "string", "const": value},
+def _operation(described: Operation, schemas: dict[Any, Any]) -> dict[str, Any]:
+    headers = {
+        _HEADER_NAMES.get(name, name): {
+            **_ref("headers", name),
+            **({"required": True} if name in described.required_headers else {}),
         }
-    return headers
-
-
-def _parameters() -> dict[str, Any]:
-    return {
-        "TodoId": {
-            "name": "id",
-            "in": "path",
-            "required": True,
-            "description": "Anything but a whole number 1 to 2^53-1 is a 404.",
-            "schema": _ref("schemas", "TodoId"),
-        },
-        "IfMatch": {
-            "name": "If-Match",
-            "in": "header",
-            "required": False,
-            "description": 'An ETag from this API, e.g. "3": write only if still that version.',
-            "schema": {"type": "string", "pattern": '^(W/)?"[0-9]{1,19}"$'},
-        },
-        "IdempotencyKey": {
-            "name": IDEMPOTENCY_KEY_HEADER,
-            "in": "header",
-            "required": False,
-            "description": "A retried POST with the same key and body answers the same todo "
-            "and creates nothing more (for 24 hours).",
-            "schema": {"type": "string", "pattern": _whole(IDEMPOTENCY_KEY.pattern)},
-        },
-        "RequestId": {
-            "name": REQUEST_ID_HEADER,
-            "in": "header",
-            "required": False,
-            "description": f"Echoed if it matches {SAFE_REQUEST_ID.pattern}; otherwise replaced.",
-            "schema": {"type": "string"},
-        },
+        for name in described.headers
     }
-
-
-def _paths() -> dict[str, Any]:
-    todo_id = _ref("parameters", "TodoId")
-    if_match = _ref("parameters", "IfMatch")
-    request_id = _ref("parameters", "RequestId")
-    return {
-        "/": {
-            "get": {
-                "operationId": "index",
-                "summary": "The workshop's health message",
-                "parameters": [request_id],
-                "responses": _responses(
-                    {"200": _json_response("The message", _ref("schemas", "Message"))}
-                ),
-            }
-        },
-        "/healthz": {
-            "get": {
-                "operationId": "healthz",
-                "summary": "Liveness: the process answers",
-                "responses": _responses(
-                    {"200": _json_response("Alive", _ref("schemas", "Status"))}
-                ),
-            }
-        },
-        "/readyz": {
-            "get": {
-                "operationId": "readyz",
-                "summary": "Readiness: the tables answer and are ACTIVE",
-                "responses": _responses(
-                    {"200": _json_response("Ready", _ref("schemas", "Status"))},
-                    "BackendUnavailable",
-                ),
-            }
-        },
-        "/metrics": {
-            "get": {
-                "operationId": "metrics",
-                "summary": "Prometheus metrics",
-                "responses": _responses(
-                    {
-                        "200": {
-                            "description": "Prometheus text exposition format 0.0.4",
-                            "headers": _common_headers(),
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    }
-                ),
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": _responses({"200": _json_response("OpenAPI 3.1", {"type": "object"})}),
-            }
-        },
-        "/todos": {
-            "get": {
-                "operationId": "listTodos",
-                "summary": "A page of todos",
-                "parameters": [
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE_LIMIT,
-                            "default": DEFAULT_PAGE_LIMIT,
-                        },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "description": "The `next` of the previous page, unchanged.",
-                        "schema": {"type": "string", "minLength": 1},
-                    },
-                    {"name": "completed", "in": "query", "schema": {"type": "boolean"}},
-                    request_id,
-                ],
-                "responses": _responses(
-                    {"200": _json_response("A page", _ref("schemas", "TodoPage"))},
-                    "BadRequest",
-                    "BackendUnavailable",
-                ),
-            },
-            "post": {
-                "operationId": "createTodo",
-                "summary": "Create a todo",
-                "parameters": [_ref("parameters", "IdempotencyKey"), request_id],
-                "requestBody": _json_body("NewTodo"),
-                "responses": _responses(
-                    {"201": _todo_answer("Created (or replayed)", created=True)},
-                    "BadRequest",
-                    "Conflict",
-                    "PayloadTooLarge",
-                    "UnsupportedMediaType",
-                    "IdempotencyKeyReused",
-                    "BackendUnavailable",
-                ),
-            },
-        },
-        "/todos/{id}": {
-            "parameters": [todo_id],
-            "get": {
-                "operationId": "getTodo",
-                "summary": "One todo",
-                "responses": _responses(
-                    {"200": _todo_answer("The todo")}, "NotFound", "BackendUnavailable"
-                ),
-            },
-            "patch": {
-                "operationId": "updateTodo",
-                "summary": "Change text and/or completed",
-                "parameters": [if_match],
-                "requestBody": _json_body("TodoPatch"),
-                "responses": _responses(
-                    {"200": _todo_answer("The changed todo")},
-                    "BadRequest",
-                    "NotFound",
-                    "PreconditionFailed",
-                    "PayloadTooLarge",
-                    "UnsupportedMediaType",
-                    "BackendUnavailable",
-                ),
-            },
-            "delete": {
-                "operationId": "deleteTodo",
-                "summary": "Delete a todo",
-                "parameters": [if_match],
-                "responses": _responses(
-                    {"204": {"description": "Deleted", "headers": _common_headers()}},
-                    "BadRequest",
-                    "NotFound",
-                    "PreconditionFailed",
-                    "BackendUnavailable",
-                ),
-            },
-        },
-        "/todos/{id}/toggle": {
-            "parameters": [todo_id],
-            "post": {
-                "operationId": "toggleTodo",
-                "summary": "Flip completed (atomic)",
-                "responses": _responses(
-                    {"200": _todo_answer("The toggled todo")}, "NotFound", "BackendUnavailable"
-                ),
-            },
-        },
+    answer = None if described.answer is None else schemas[described.answer]
+    responses = {
+        str(described.status): _answer(
+            described.description, described.content_type, answer, headers
+        )
     }
+    for source in (*described.errors, TodoError):
+        status = source if isinstance(source, int) else source.status
+        responses[str(status)] = _ref("responses", _error_name(source))
+    document: dict[str, Any] = {
+        "operationId": described.operation_id,
+        "summary": described.summary,
+        "parameters": [_ref("parameters", name) for name in described.parameters],
+        "responses": responses,
+    }
+    if described.request is not None:
+        body = {"schema": schemas[described.request]}
+        document["requestBody"] = {"required": True, "content": {JSON: body}}
+    return document
+
+
+def _operations() -> dict[tuple[str, str], Operation]:
+    app = web.Application()
+    setup_routes(app)
+    found = {}
+    for route in app.router.routes():
+        # aiohttp adds HEAD beside every GET; HTTP defines it as GET without the body.
+        if route.method == "HEAD" or route.resource is None:
+            continue
+        described = operation_of(route.handler)
+        if described is None:
+            raise TypeError(f"{route.method} {route.resource.canonical} has no @operation")
+        found[(route.resource.canonical, route.method.lower())] = described
+    return found
 
 
 def openapi_document() -> dict[str, Any]:
+    operations = _operations()
+    types = list(
+        dict.fromkeys(
+            kind
+            for described in operations.values()
+            for kind in (described.answer, described.request)
+            if kind is not None
+        )
+    )
+    shapes, components = msgspec.json.schema_components(
+        [*types, ErrorBody], ref_template=_REF.format(kind="schemas", name="{name}")
+    )
+    schemas = dict(zip(types, shapes, strict=False))
+    # "At least one field" is the one rule a Struct cannot state (update_todo enforces it).
+    components["TodoPatch"]["minProperties"] = 1
+    paths: dict[str, Any] = {}
+    for (path, method), described in operations.items():
+        item = paths.setdefault(path, {})
+        if "{id}" in path:
+            item["parameters"] = [_ref("parameters", "TodoId")]
+        item[method] = _operation(described, schemas)
+    sources: list[type[TodoError] | int] = [
+        cls for cls in _error_classes() if cls.status != 400 or cls.code == "invalid_request"
+    ]
+    sources.extend(status for status in HTTP_ERRORS if status not in (400, 404))
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -436,12 +238,12 @@ def openapi_document() -> dict[str, Any]:
             '{"error": {"code", "message"}}. Any path answers 405 with Allow for a method '
             "it does not have.",
         },
-        "paths": _paths(),
+        "paths": paths,
         "components": {
-            "schemas": _schemas(),
-            "responses": {name: _error_response(*spec) for name, spec in _ERRORS.items()},
-            "headers": _headers(),
-            "parameters": _parameters(),
+            "schemas": components,
+            "responses": {_error_name(source): _error_response(source) for source in sources},
+            "headers": HEADERS,
+            "parameters": PARAMETERS,
         },
     }
 

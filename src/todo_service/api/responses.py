@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import msgspec
 from aiohttp import web
 
+from todo_service.api.bodies import ErrorBody, ErrorDetail
+
 _encoder = msgspec.json.Encoder()
 JSON_CONTENT_TYPE = "application/json"
 
@@ -22,8 +24,5 @@ def json_response(
     )
 
 
-def error_body(code: str, message: str, request_id: str | None = None) -> dict[str, object]:
-    error: dict[str, object] = {"code": code, "message": message}
-    if request_id is not None:
-        error["requestId"] = request_id
-    return {"error": error}
+def error_body(code: str, message: str, request_id: str | None = None) -> ErrorBody:
+    return ErrorBody(ErrorDetail(code, message, request_id))

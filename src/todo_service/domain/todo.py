@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime
-from typing import Final
+from typing import Annotated, Final
 
 import msgspec
 
@@ -12,6 +12,31 @@ from todo_service.domain.errors import InvalidInput
 from todo_service.domain.limits import DEFAULT_PAGE_LIMIT, MAX_ID, MAX_PAGE_LIMIT, MAX_TEXT_CHARS
 
 __all__ = ["DEFAULT_PAGE_LIMIT", "MAX_ID", "MAX_PAGE_LIMIT", "MAX_TEXT_CHARS"]
+
+# What clean_text refuses, as a regular expression class: control characters, line and
+# paragraph separators. (Lone surrogates cannot be written in JSON text that parses.)
+_FORBIDDEN_CHARS: Final = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+_TEXT_CHAR: Final = f"[^{_FORBIDDEN_CHARS}]"
+# A todo's text as the contract states it: allowed characters only, one of them not space.
+TEXT_PATTERN: Final = f"^{_TEXT_CHAR}*[^\\s{_FORBIDDEN_CHARS}]{_TEXT_CHAR}*$"
+
+# The JSON Schema of these types is the API's contract (api/openapi.py). Text limits are
+# stated in the schema only (`extra_json_schema`), not enforced by msgspec: clean_text trims
+# first and then checks, so a padded text longer than the limit is still valid.
+Text = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"minLength": 1, "maxLength": MAX_TEXT_CHARS, "pattern": TEXT_PATTERN}
+    ),
+]
+TodoId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID, description="Whole number 1 to 2^53-1.")]
+Timestamp = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"format": "date-time"},
+        description="ISO-8601 UTC with milliseconds, e.g. 2026-11-27T03:25:52.123Z",
+    ),
+]
 
 
 class Todo(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,14 +49,14 @@ class Todo(msgspec.Struct, frozen=True, kw_only=True):
     version: int
 
 
-class TodoBody(msgspec.Struct, rename="camel", frozen=True):
-    """What the API sends for a todo: the fields a client needs, camelCase, no version."""
+class TodoBody(msgspec.Struct, rename="camel", frozen=True, forbid_unknown_fields=True):
+    """A todo as the API sends it: the workshop's id, text and completed, and timestamps."""
 
-    id: int
-    text: str
+    id: TodoId
+    text: Text
     completed: bool
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, todo: Todo) -> TodoBody:
@@ -39,11 +64,15 @@ class TodoBody(msgspec.Struct, rename="camel", frozen=True):
 
 
 class NewTodo(msgspec.Struct, forbid_unknown_fields=True):
-    text: str
+    """A todo to create. Its text is trimmed, then must be 1 to MAX_TEXT_CHARS characters."""
+
+    text: Text
 
 
 class TodoPatch(msgspec.Struct, forbid_unknown_fields=True):
-    text: str | msgspec.UnsetType = msgspec.UNSET
+    """The fields to change, at least one of them."""
+
+    text: Text | msgspec.UnsetType = msgspec.UNSET
     completed: bool | msgspec.UnsetType = msgspec.UNSET
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from todo_service.store.calls import error_code
 from todo_service.store.table import (
     IDEMPOTENCY_TTL_ATTRIBUTE,
     create_idempotency_table_request,
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 WAIT_DELAY_S: Final = 1
 WAIT_MAX_ATTEMPTS: Final = 120
 # dynalite implements DescribeTimeToLive but not UpdateTimeToLive. Expired records are
-# ignored by the service itself (see repository.py), so time to live only saves space.
+# ignored by the service itself (see store/idempotency.py), so time to live only saves space.
 _TTL_UNSUPPORTED: Final = "UnknownOperationException"
 
 
@@ -42,7 +43,7 @@ async def delete_tables(client: DynamoDBClient, table_name: str) -> None:
         try:
             await client.delete_table(TableName=name)
         except ClientError as error:
-            if _code(error) != "ResourceNotFoundException":
+            if error_code(error) != "ResourceNotFoundException":
                 raise
 
 
@@ -52,7 +53,7 @@ async def _ensure(client: DynamoDBClient, request: dict[str, Any]) -> bool:
         await client.create_table(**request)
         created = True
     except ClientError as error:
-        if _code(error) != "ResourceInUseException":
+        if error_code(error) != "ResourceInUseException":
             raise
         created = False
     waiter = client.get_waiter("table_exists")
@@ -74,10 +75,6 @@ async def _enable_time_to_live(client: DynamoDBClient, table_name: str) -> None:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE},
         )
     except ClientError as error:
-        if _code(error) != _TTL_UNSUPPORTED:
+        if error_code(error) != _TTL_UNSUPPORTED:
             raise
         log.info("this DynamoDB server has no time to live; %s keeps expired records", table_name)
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))

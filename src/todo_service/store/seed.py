@@ -104,14 +104,20 @@ def _item(where: str, item: Any, now: str) -> dict[str, Any]:
         stored["text"] = {"S": clean_text(_expect_string(f"{where}.text", item["text"]))}
     except InvalidInput as error:
         raise SeedFileError(f"{where}.text: {error.message}") from None
-    completed = item.get("completed", {"N": "0"})
+    completed = item.get("completed", {"BOOL": False})
     if isinstance(completed, dict) and set(completed) == {"BOOL"}:
         if not isinstance(completed["BOOL"], bool):
             raise SeedFileError(f"{where}.completed: BOOL must be true or false")
-        # We store completed as N 0/1 so that toggle is one atomic update (see repository).
-        stored["completed"] = {"N": "1" if completed["BOOL"] else "0"}
+        stored["completed"] = {"BOOL": completed["BOOL"]}
+    elif isinstance(completed, dict) and set(completed) == {"N"}:
+        # The flag as earlier versions of this file stored it; stored as the BOOL now.
+        legacy = _expect_number(f"{where}.completed", completed, 0, 1)
+        stored["completed"] = {"BOOL": legacy == "1"}
     else:
-        stored["completed"] = {"N": _expect_number(f"{where}.completed", completed, 0, 1)}
+        raise SeedFileError(
+            f'{where}.completed: expected {{"BOOL": true|false}} (or a legacy {{"N": "0"|"1"}}), '
+            f"got {completed!r}"
+        )
     created_at = item.get("createdAt")
     stored["createdAt"] = {
         "S": now if created_at is None else _expect_timestamp(f"{where}.createdAt", created_at)

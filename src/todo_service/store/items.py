@@ -1,0 +1,96 @@
+"""The stored todo item: its attributes, how a `Todo` becomes one and back, and its conditions.
+
+Stored item::
+
+    id         N     the partition key (see domain/ids.py)
+    text       S
+    completed  BOOL  as the workshop's data file and its service store it, so that its code,
+                     the AWS CLI and the console all read a boolean. Items written by earlier
+                     versions hold N 0/1 instead: they read, filter and toggle the same, and a
+                     write that sets `completed` stores the BOOL.
+    createdAt  S     ISO-8601 UTC
+    updatedAt  S     ISO-8601 UTC
+    version    N     bumped by every write; the ETag and the optimistic-concurrency guard.
+                     Items loaded by hand may have none: they are version 0.
+    idempotencyKey S only on todos created with an Idempotency-Key: the key's digest
+
+A missing `completed` reads as false, missing timestamps as the Unix epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from todo_service.domain.todo import Todo
+from todo_service.store.table import PARTITION_KEY
+
+# Items loaded by hand may lack timestamps; they then show the Unix epoch.
+EPOCH_ISO: Final = "1970-01-01T00:00:00.000Z"
+TRUE: Final = {"BOOL": True}
+FALSE: Final = {"BOOL": False}
+# The flag as earlier versions stored it; still read, filtered and toggled.
+LEGACY_TRUE: Final = {"N": "1"}
+LEGACY_FALSE: Final = {"N": "0"}
+ONE: Final = {"N": "1"}
+ZERO: Final = {"N": "0"}
+BUMP_VERSION: Final = "version = if_not_exists(version, :zero) + :one"
+
+# The conditions that hold when a todo is, or is not, completed, in either representation.
+# DynamoDB never compares across types (a BOOL is not equal to N 1), so both are named.
+IS_COMPLETED: Final = "(completed = :true OR completed = :legacy_true)"
+IS_OPEN: Final = (
+    "(attribute_not_exists(completed) OR completed = :false OR completed = :legacy_false)"
+)
+COMPLETED_VALUES: Final = {":true": TRUE, ":legacy_true": LEGACY_TRUE}
+OPEN_VALUES: Final = {":false": FALSE, ":legacy_false": LEGACY_FALSE}
+
+
+def key(todo_id: int) -> dict[str, Any]:
+    return {PARTITION_KEY: {"N": str(todo_id)}}
+
+
+def completed_of(item: Mapping[str, Any]) -> bool:
+    flag = item.get("completed")
+    if flag is None:
+        return False
+    return flag.get("BOOL", flag.get("N") == "1") is True
+
+
+def to_todo(item: Mapping[str, Any]) -> Todo:
+    created_at = item.get("createdAt", {}).get("S", EPOCH_ISO)
+    return Todo(
+        id=int(item[PARTITION_KEY]["N"]),
+        text=item.get("text", {}).get("S", ""),
+        completed=completed_of(item),
+        created_at=created_at,
+        updated_at=item.get("updatedAt", {}).get("S", created_at),
+        version=int(item.get("version", {}).get("N", "0")),
+    )
+
+
+def todo_item(todo: Todo) -> dict[str, Any]:
+    return {
+        **key(todo.id),
+        "text": {"S": todo.text},
+        "completed": TRUE if todo.completed else FALSE,
+        "createdAt": {"S": todo.created_at},
+        "updatedAt": {"S": todo.updated_at},
+        "version": {"N": str(todo.version)},
+    }
+
+
+def filter_completed(completed: bool) -> tuple[str, dict[str, Any]]:
+    """A FilterExpression and its values for `completed=true|false`."""
+    return (IS_COMPLETED, COMPLETED_VALUES) if completed else (IS_OPEN, OPEN_VALUES)
+
+
+def version_condition(expected_version: int | None, values: dict[str, Any]) -> str:
+    """`attribute_exists(id)`, plus a version guard when the client sent If-Match."""
+    if expected_version is None:
+        return "attribute_exists(id)"
+    values[":expected"] = {"N": str(expected_version)}
+    if expected_version == 0:
+        # Items loaded from a seed file may have no version yet: they count as version 0.
+        return "attribute_exists(id) AND (attribute_not_exists(version) OR version = :expected)"
+    return "attribute_exists(id) AND version = :expected"
