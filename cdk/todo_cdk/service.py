@@ -42,9 +42,10 @@ STOP_TIMEOUT_S: Final = 30
 # The cursor key is checked for at least 16 characters at start; 64 leaves no doubt.
 CURSOR_SECRET_LENGTH: Final = 64
 # Never part of the image: the synth output (which lives under cdk/ and would be staged
-# into itself), the local environments and history. The repository's .dockerignore, which
-# CDK also honours, lists everything else the image leaves out.
-IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", "node_modules", ".git")
+# into itself), the local environments (.tools holds the validators' venvs, over 1 GB) and
+# history. The repository's .dockerignore, which CDK also honours, lists everything else the
+# image leaves out.
+IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", ".tools", "node_modules", ".git")
 
 
 class TodoApiService(Construct):

@@ -10,7 +10,12 @@ from aws_cdk.assertions import Match, Template
 
 from todo_cdk.website import API_PATH_PATTERNS
 from todo_service.api.openapi import openapi_document
-from todo_service.web_policy import STATIC_CACHE_CONTROL, config_js, content_security_policy
+from todo_service.web_policy import (
+    PAGE_SECURITY_HEADERS,
+    STATIC_CACHE_CONTROL,
+    config_js,
+    content_security_policy,
+)
 
 from .templates import Synthesized, only, ref
 
@@ -97,6 +102,18 @@ def test_page_is_served_over_https_with_its_security_headers(synthesized: Synthe
     assert "connect-src 'self';" in policy
     assert "unsafe-inline" not in policy
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
+    sent = {
+        "X-Content-Type-Options": "nosniff" if security["ContentTypeOptions"] else None,
+        "X-Frame-Options": security["FrameOptions"]["FrameOption"],
+        "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
+    } | {
+        item["Header"]: item["Value"]
+        for item in headers["Properties"]["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"][
+            "Items"
+        ]
+    }
+    # Every page header of web_policy (Cross-Origin-Opener-Policy among them), as it says.
+    assert {name: sent.get(name) for name in PAGE_SECURITY_HEADERS} == dict(PAGE_SECURITY_HEADERS)
 
 
 def test_api_paths_go_uncached_to_the_internal_load_balancer_with_every_method(
