@@ -39,6 +39,9 @@ CONTAINER_HEALTH_COMMAND: Final = (
 # to finish in-flight requests; ECS's default of 30 s is explicit here, so that a change on
 # either side is a visible decision (tests/cdk check it stays above the grace).
 STOP_TIMEOUT_S: Final = 30
+# The Dockerfile's `todo` user (uid and gid 10001), restated so the task definition itself
+# shows it never runs as root (Control Tower's CT.ECS.PR.3), whatever the image says.
+CONTAINER_USER: Final = "10001:10001"
 # The cursor key is checked for at least 16 characters at start; 64 leaves no doubt.
 CURSOR_SECRET_LENGTH: Final = 64
 # Never part of the image: the synth output (which lives under cdk/ and would be staged
@@ -138,6 +141,7 @@ class TodoApiService(Construct):
                 start_period=cdk.Duration.seconds(10),
             ),
             stop_timeout=cdk.Duration.seconds(STOP_TIMEOUT_S),
+            user=CONTAINER_USER,
         )
 
         self.cluster = ecs.Cluster(

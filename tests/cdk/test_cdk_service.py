@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -198,3 +199,15 @@ def test_task_checks_its_container_on_healthz_and_waits_out_the_shutdown_grace(
     assert check["Retries"] >= 1
     # SIGKILL only after the server's own graceful shutdown has had its time.
     assert container["StopTimeout"] > SHUTDOWN_GRACE_S
+
+
+def test_container_runs_as_the_dockerfiles_non_root_user(synthesized: Synthesized) -> None:
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    dockerfile = (REPOSITORY_ROOT / "Dockerfile").read_text()
+    uid = re.search(r"useradd [^\n]*--uid (\d+)", dockerfile)
+    gid = re.search(r"groupadd [^\n]*--gid (\d+)", dockerfile)
+    assert uid, "the Dockerfile no longer creates the service user with a fixed uid"
+    assert gid, "the Dockerfile no longer creates the service group with a fixed gid"
+    assert container["User"] == f"{uid[1]}:{gid[1]}"
+    assert uid[1] != "0"
