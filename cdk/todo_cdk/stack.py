@@ -113,3 +113,5 @@ class TodoServiceStack(cdk.Stack):
             description="The API's base URL (/todos, /healthz, /readyz): the page's own origin",
         )
         cdk.CfnOutput(self, "TableName", value=self.table.table_name, description="TodoTable")
+        # With TableName, what `todo-service seed` needs (TODO_TABLE_NAME, AWS_REGION).
+        cdk.CfnOutput(self, "Region", value=self.region, description="The stack's AWS region")

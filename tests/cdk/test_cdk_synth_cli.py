@@ -18,7 +18,7 @@ def assert_is_the_todo_stack(outdir: Path) -> dict[str, Any]:
         "id",
         "idempotencyKey",
     ]
-    assert set(template["Outputs"]) >= {"WebsiteUrl", "ApiUrl", "TableName"}
+    assert set(template["Outputs"]) >= {"WebsiteUrl", "ApiUrl", "TableName", "Region"}
     # cdk.json turns version reporting off: no AWS::CDK::Metadata resource reports home.
     assert all(r["Type"] != "AWS::CDK::Metadata" for r in template["Resources"].values())
     manifest = json.loads((outdir / "manifest.json").read_text())
