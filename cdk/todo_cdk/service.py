@@ -27,12 +27,28 @@ HEALTH_CHECK_PATH: Final = "/healthz"
 TASK_CPU_UNITS: Final = 256
 TASK_MEMORY_MIB: Final = 512
 SCALE_ON_CPU_PERCENT: Final = 60
+# ECS ignores the Dockerfile's HEALTHCHECK; the task's own check runs the image's Python (it
+# has no curl) against the liveness route, so a wedged process is replaced, not only drained.
+CONTAINER_HEALTH_COMMAND: Final = (
+    "python",
+    "-c",
+    "import urllib.request; "
+    f"urllib.request.urlopen('http://127.0.0.1:{CONTAINER_PORT}{HEALTH_CHECK_PATH}', timeout=2)",
+)
+# Between SIGTERM and SIGKILL. The server takes up to SHUTDOWN_GRACE_S (10 s, run/server.py)
+# to finish in-flight requests; ECS's default of 30 s is explicit here, so that a change on
+# either side is a visible decision (tests/cdk check it stays above the grace).
+STOP_TIMEOUT_S: Final = 30
+# The Dockerfile's `todo` user (uid and gid 10001), restated so the task definition itself
+# shows it never runs as root (Control Tower's CT.ECS.PR.3), whatever the image says.
+CONTAINER_USER: Final = "10001:10001"
 # The cursor key is checked for at least 16 characters at start; 64 leaves no doubt.
 CURSOR_SECRET_LENGTH: Final = 64
 # Never part of the image: the synth output (which lives under cdk/ and would be staged
-# into itself), the local environments and history. The repository's .dockerignore, which
-# CDK also honours, lists everything else the image leaves out.
-IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", "node_modules", ".git")
+# into itself), the local environments (.tools holds the validators' venvs, over 1 GB) and
+# history. The repository's .dockerignore, which CDK also honours, lists everything else the
+# image leaves out.
+IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", ".tools", "node_modules", ".git")
 
 
 class TodoApiService(Construct):
@@ -117,6 +133,15 @@ class TodoApiService(Construct):
             },
             secrets={"TODO_CURSOR_SECRET": ecs.Secret.from_secrets_manager(self.cursor_secret)},
             logging=ecs.LogDrivers.aws_logs(stream_prefix="api", log_group=self.log_group),
+            health_check=ecs.HealthCheck(
+                command=["CMD", *CONTAINER_HEALTH_COMMAND],
+                interval=cdk.Duration.seconds(10),
+                timeout=cdk.Duration.seconds(5),
+                retries=3,
+                start_period=cdk.Duration.seconds(10),
+            ),
+            stop_timeout=cdk.Duration.seconds(STOP_TIMEOUT_S),
+            user=CONTAINER_USER,
         )
 
         self.cluster = ecs.Cluster(
@@ -145,15 +170,11 @@ class TodoApiService(Construct):
             self,
             "LoadBalancerSecurityGroup",
             vpc=vpc,
-            description="todo-service ALB: HTTP from CloudFront VPC origin inside the VPC",
+            description="todo-service ALB: HTTP from the CloudFront VPC origin only",
             allow_all_outbound=False,
         )
-        # CloudFront's VPC origin connects from network interfaces it places in this VPC.
-        alb_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(network.cidr),
-            ec2.Port.tcp(LISTENER_PORT),
-            "HTTP from CloudFront's VPC origin inside the VPC",
-        )
+        # Its one ingress rule admits CloudFront's VPC origin group (origin_access.py), which
+        # exists only once the distribution does.
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "LoadBalancer",

@@ -13,7 +13,8 @@ from todo_service.store.table import DEFAULT_TABLE_NAME
 
 from .access_logs import AccessLogBucket
 from .network import TodoNetwork
-from .service import TodoApiService
+from .origin_access import VpcOriginAccess
+from .service import LISTENER_PORT, TodoApiService
 from .table import TodoTable
 from .website import TodoWebsite
 
@@ -95,6 +96,14 @@ class TodoServiceStack(cdk.Stack):
             api_load_balancer=self.api.load_balancer,
             access_log_bucket=logs.bucket,
         )
+        VpcOriginAccess(
+            self,
+            "VpcOriginAccess",
+            vpc=network.vpc,
+            distribution=self.website.distribution,
+            target=self.api.load_balancer,
+            port=LISTENER_PORT,
+        )
 
         cdk.CfnOutput(self, "WebsiteUrl", value=self.website.url, description="The todo page")
         cdk.CfnOutput(
@@ -104,3 +113,5 @@ class TodoServiceStack(cdk.Stack):
             description="The API's base URL (/todos, /healthz, /readyz): the page's own origin",
         )
         cdk.CfnOutput(self, "TableName", value=self.table.table_name, description="TodoTable")
+        # With TableName, what `todo-service seed` needs (TODO_TABLE_NAME, AWS_REGION).
+        cdk.CfnOutput(self, "Region", value=self.region, description="The stack's AWS region")

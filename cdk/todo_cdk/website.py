@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
@@ -17,6 +17,7 @@ from constructs import Construct
 from todo_service.web_policy import (
     CONFIG_FILE,
     INDEX_FILE,
+    PAGE_SECURITY_HEADERS,
     STATIC_CACHE_CONTROL,
     config_js,
     content_security_policy,
@@ -25,9 +26,68 @@ from todo_service.web_policy import (
 from .service import LISTENER_PORT
 
 # The API's routes, sent to the load balancer; every other path is the page, from S3.
-API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz")
+API_PATH_PATTERNS: Final = ("/todos*", "/healthz", "/readyz", "/openapi.json")
 # The API is behind the same distribution: the page calls its own origin.
 SAME_ORIGIN: Final = ""
+
+
+_E = TypeVar("_E")
+
+# CloudFront sets these through the policy's security-headers settings, and refuses them as
+# custom headers; every other page header is a custom one.
+_SECURITY_BEHAVIOR_HEADERS: Final = frozenset(
+    {"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"}
+)
+
+
+def _enum_member(enum: type[_E], header_value: str) -> _E:
+    """The jsii enum member for a header value, e.g. "no-referrer" -> NO_REFERRER."""
+    member: _E = getattr(enum, header_value.replace("-", "_").upper())
+    return member
+
+
+def page_headers_policy(scope: Construct, construct_id: str) -> cloudfront.ResponseHeadersPolicy:
+    """The page's headers exactly as `todo_service.web_policy` defines them for every server."""
+    headers = PAGE_SECURITY_HEADERS
+    # CloudFront can only send "nosniff"; anything else in web_policy must fail synthesis.
+    if headers["X-Content-Type-Options"] != "nosniff":
+        raise ValueError("CloudFront only sends X-Content-Type-Options: nosniff")
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        construct_id,
+        comment="todo-service page: CSP and the security headers of web_policy",
+        security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+            content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                # The policy `todo-service web` sends with the page, for a same-origin API.
+                content_security_policy=content_security_policy(SAME_ORIGIN),
+                override=True,
+            ),
+            content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+            frame_options=cloudfront.ResponseHeadersFrameOptions(
+                frame_option=_enum_member(
+                    cloudfront.HeadersFrameOption, headers["X-Frame-Options"]
+                ),
+                override=True,
+            ),
+            referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                referrer_policy=_enum_member(
+                    cloudfront.HeadersReferrerPolicy, headers["Referrer-Policy"]
+                ),
+                override=True,
+            ),
+            # Only behind CloudFront is the page always HTTPS, so only here is HSTS sent.
+            strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                access_control_max_age=cdk.Duration.days(365), override=True
+            ),
+        ),
+        custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+            custom_headers=[
+                cloudfront.ResponseCustomHeader(header=name, value=value, override=True)
+                for name, value in headers.items()
+                if name not in _SECURITY_BEHAVIOR_HEADERS
+            ]
+        ),
+    )
 
 
 def cdk_nag_regex(pattern: str) -> RegexAppliesTo:
@@ -68,28 +128,7 @@ class TodoWebsite(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
-        page_headers = cloudfront.ResponseHeadersPolicy(
-            self,
-            "PageHeaders",
-            comment="todo-service page: CSP and the usual security headers",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    # The policy `todo-service web` sends with the page, for a same-origin API.
-                    content_security_policy=content_security_policy(SAME_ORIGIN),
-                    override=True,
-                ),
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
-                ),
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=cdk.Duration.days(365), override=True
-                ),
-            ),
-        )
+        page_headers = page_headers_policy(self, "PageHeaders")
 
         api_origin = origins.VpcOrigin.with_application_load_balancer(
             api_load_balancer,

@@ -16,13 +16,6 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CDK_DIR = REPO / "cdk"
-FIXTURES = Path(__file__).parent / "fixtures"
-# Any region will do: synthesis looks nothing up; the region only selects the ALB's
-# log-delivery principal.
-REGION = "us-east-1"
-
 if shutil.which("node") is None:
     _reason = "the CDK tests need Node.js (node on PATH): aws-cdk-lib runs in it through jsii"
     if os.environ.get("TODO_TEST_NO_SKIP") == "1":
@@ -45,19 +38,8 @@ from aws_cdk.assertions import Annotations, Template  # noqa: E402
 
 from todo_cdk.assembly import build  # noqa: E402
 
+from .cli import CDK_DIR, REGION  # noqa: E402
 from .templates import Synthesized  # noqa: E402
-
-
-def asset_context() -> dict[str, str]:
-    """Context pointing the app at a stand-in build context while the repository has no Dockerfile.
-
-    The app builds the image from the repository root's Dockerfile. Synthesis only hashes the
-    build context, so until that Dockerfile exists a tiny fixture under tests/cdk/fixtures
-    takes its place; once it does, the real one is synthesized.
-    """
-    if (REPO / "Dockerfile").is_file():
-        return {}
-    return {"todo:imageDirectory": str(FIXTURES / "image")}
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -83,7 +65,7 @@ def _validation_failures(outdir: Path) -> str:
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     outdir = tmp_path_factory.mktemp("cdk.out")
     started = time.monotonic()
-    app = cdk.App(context=cdk_json_context() | asset_context(), outdir=str(outdir))
+    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
     stack = build(app, region=REGION)
     try:
         template = Template.from_stack(stack)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk.assertions import Match, Template
 
-from todo_cdk.network import VPC_CIDR
 from todo_cdk.stack import REPOSITORY_ROOT, TodoStackProps
+from todo_service.run.server import SHUTDOWN_GRACE_S
 
 from .templates import Synthesized, only, ref
 
@@ -98,23 +99,42 @@ def test_container_logs_go_to_cloudwatch_with_a_retention(synthesized: Synthesiz
     assert group["Properties"]["RetentionInDays"] == 30
 
 
-def test_load_balancer_is_internal_and_reachable_only_from_inside_the_vpc(
+def test_load_balancer_is_internal_and_admits_only_cloudfronts_vpc_origin_group(
     synthesized: Synthesized,
 ) -> None:
     _, balancer = only(synthesized.resources("AWS::ElasticLoadBalancingV2::LoadBalancer"))
     assert balancer["Properties"]["Scheme"] == "internal"
     (group,) = balancer["Properties"]["SecurityGroups"]
     group_id = group["Fn::GetAtt"][0]
-    ingress = synthesized.resources("AWS::EC2::SecurityGroup")[group_id]["Properties"][
-        "SecurityGroupIngress"
+    groups = synthesized.resources("AWS::EC2::SecurityGroup")
+    # No address range at all: CloudFront's VPC origin does not connect from one we could name.
+    assert groups[group_id]["Properties"].get("SecurityGroupIngress", []) == []
+    rules = [
+        r["Properties"]
+        for r in synthesized.resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
     ]
-    assert [(r["CidrIp"], r["FromPort"], r["ToPort"]) for r in ingress] == [(VPC_CIDR, 80, 80)]
-    synthesized.template.has_resource_properties(
-        "AWS::EC2::VPC", {"CidrBlock": VPC_CIDR, "EnableDnsSupport": True}
-    )
-    # Nothing anywhere in the stack is open to the whole internet.
-    for rule in synthesized.resources("AWS::EC2::SecurityGroupIngress").values():
-        assert rule["Properties"].get("CidrIp") != "0.0.0.0/0"
+    (rule,) = rules
+    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 80, 80)
+    assert "CidrIp" not in rule
+    assert "SourcePrefixListId" not in rule
+    # The source is the group CloudFront creates in the VPC, found at deploy time.
+    lookup_id, _ = rule["SourceSecurityGroupId"]["Fn::GetAtt"]
+    lookup = synthesized.resources("Custom::AWS")[lookup_id]
+    call = json.loads("".join(str(p) for p in lookup["Properties"]["Create"]["Fn::Join"][1]))
+    assert (call["service"], call["action"]) == ("ec2", "describeSecurityGroups")
+    filters = {f["Name"]: f["Values"] for f in call["parameters"]["Filters"]}
+    assert filters["group-name"] == ["CloudFront-VPCOrigins-Service-SG"]
+    assert set(filters) == {"group-name", "vpc-id"}
+    # CloudFront creates the group with the VPC origin: look it up only after the distribution.
+    distribution_id, _ = only(synthesized.resources("AWS::CloudFront::Distribution"))
+    assert distribution_id in lookup["DependsOn"]
+    # Nothing anywhere in the stack is open to an address range.
+    for any_group in groups.values():
+        for ingress in any_group["Properties"].get("SecurityGroupIngress", []):
+            assert "CidrIp" not in ingress, ingress
+    for any_rule in synthesized.resources("AWS::EC2::SecurityGroupIngress").values():
+        assert "CidrIp" not in any_rule["Properties"], any_rule
 
 
 def test_load_balancer_writes_access_logs(template: Template) -> None:
@@ -163,3 +183,31 @@ def test_image_asset_is_described_for_deployment_not_built_at_synth(
     # The build context never carries the local environments or the synth output itself.
     for excluded in ("cdk", ".venv", "node_modules", ".git"):
         assert not (staged / excluded).exists()
+
+
+def test_task_checks_its_container_on_healthz_and_waits_out_the_shutdown_grace(
+    synthesized: Synthesized,
+) -> None:
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    check = container["HealthCheck"]
+    command = check["Command"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    # The image has Python and no curl; the check asks the liveness route on the container port.
+    assert "http://127.0.0.1:8080/healthz" in command[3]
+    assert check["Timeout"] < check["Interval"]
+    assert check["Retries"] >= 1
+    # SIGKILL only after the server's own graceful shutdown has had its time.
+    assert container["StopTimeout"] > SHUTDOWN_GRACE_S
+
+
+def test_container_runs_as_the_dockerfiles_non_root_user(synthesized: Synthesized) -> None:
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    dockerfile = (REPOSITORY_ROOT / "Dockerfile").read_text()
+    uid = re.search(r"useradd [^\n]*--uid (\d+)", dockerfile)
+    gid = re.search(r"groupadd [^\n]*--gid (\d+)", dockerfile)
+    assert uid, "the Dockerfile no longer creates the service user with a fixed uid"
+    assert gid, "the Dockerfile no longer creates the service group with a fixed gid"
+    assert container["User"] == f"{uid[1]}:{gid[1]}"
+    assert uid[1] != "0"

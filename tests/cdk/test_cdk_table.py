@@ -14,6 +14,7 @@ from todo_service.store.table import (
     create_table_request,
 )
 
+from .cli import REGION
 from .templates import Synthesized, only, table_keyed_by
 
 
@@ -62,8 +63,10 @@ def test_table_is_named_todotable_as_the_workshop_and_given_to_the_tasks(
     (container,) = task["Properties"]["ContainerDefinitions"]
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert environment["TODO_TABLE_NAME"] == {"Ref": table_id}
-    outputs = synthesized.template.find_outputs("TableName")
+    outputs = synthesized.template.find_outputs("*")
+    # What loading the data file into the deployed table needs (docs/deploy.md).
     assert outputs["TableName"]["Value"] == {"Ref": table_id}
+    assert outputs["Region"]["Value"] == REGION
 
 
 def test_idempotency_table_is_named_after_the_todo_table_with_its_key_and_ttl(
