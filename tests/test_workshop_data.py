@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
 
+from .support.api import list_all
 from .support.awscli import aws_cli, batch_write_file, run_aws
 from .support.cli import run
 
@@ -45,18 +46,8 @@ def ids_where(completed: bool) -> set[int]:
 
 
 async def listed(api: Client, **query: str) -> list[dict[str, Any]]:
-    """Every todo `GET /todos` lists for `query`, following its pages."""
-    todos: list[dict[str, Any]] = []
-    params = {"limit": "3", **query}
-    for _ in range(100):
-        response = await api.get("/todos", params=params)
-        assert response.status == 200, await response.text()
-        body = await response.json()
-        todos.extend(body["todos"])
-        if body["next"] is None:
-            return todos
-        params["cursor"] = body["next"]
-    raise AssertionError("the list did not end")
+    """Every todo `GET /todos` lists for `query`, following its Link headers (3 a page)."""
+    return await list_all(api, limit="3", **query)
 
 
 async def listed_ids(api: Client, **query: str) -> set[int]:
