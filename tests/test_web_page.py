@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 import time
@@ -34,26 +33,17 @@ from todo_service.store.seed import load_file
 from todo_service.store.todos import TodoRepository
 
 from .support.api import next_link
+from .support.browser import launched_chromium
 from .support.seedfiles import put, write_seed_file
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # the fixtures skip (CI turns that into a failure)
-    expect = sync_playwright = None
+    expect = None
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 ARTIFACTS: Final = ROOT / "test-artifacts"
 SEED_FILE: Final = ROOT / "data" / "populate-dynamodb.json"
-CHROMIUM: Final = Path(os.environ.get("TODO_TEST_CHROMIUM", "/usr/bin/chromium"))
-# No sandbox: CI runs as root, where Chromium's sandbox refuses to start. The rest keeps a
-# headless browser from calling home, updating itself or needing a GPU.
-CHROMIUM_ARGS: Final = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-gpu",
-]
 TIMEOUT_MS: Final = 15_000
 PAGE_SIZE: Final = 20  # app.js's PAGE_SIZE
 TABLE: Final = "TodoTable"
@@ -178,20 +168,8 @@ def all_todos(stack: Stack) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if sync_playwright is None:
-        pytest.skip("the browser tests need playwright: pip install -e '.[test]'")
-    if not CHROMIUM.is_file():
-        pytest.skip(
-            f"the browser tests need Debian's chromium at {CHROMIUM}: "
-            "run .ci/provision-web.sh (apt-get install chromium)"
-        )
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
