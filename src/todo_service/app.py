@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
+from todo_service.api.auth import TokenVerifier, auth_middleware
+from todo_service.api.jwks import JWKS_TIMEOUT_S, JwksCache
 from todo_service.api.metrics import Metrics, metrics_middleware
 from todo_service.api.middlewares import cors_middleware, error_middleware, request_id_middleware
 from todo_service.api.openapi import openapi_json
 from todo_service.api.requests import MAX_BODY_BYTES
 from todo_service.api.routes import setup_routes
 from todo_service.domain.cursor import CursorCodec
-from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS
-from todo_service.settings import Settings
+from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY, SETTINGS, VERIFIER
+from todo_service.settings import Settings, check_auth
 from todo_service.store.client import open_client
 from todo_service.store.todos import TodoRepository
 
@@ -32,22 +35,40 @@ async def dynamodb_ctx(app: web.Application) -> AsyncIterator[None]:
     log.info("DynamoDB client closed")
 
 
+async def auth_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The JWKS HTTP session for the app's whole life (TODO_AUTH=cognito only)."""
+    settings = app[SETTINGS]
+    timeout = aiohttp.ClientTimeout(total=JWKS_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        keys = JwksCache(
+            session, settings.cognito_jwks, settings.cognito_jwks_min_refetch_s, app[METRICS]
+        )
+        # check_auth has made sure the client id is set.
+        client_id = settings.cognito_client_id or ""
+        app[VERIFIER] = TokenVerifier(keys, settings.cognito_issuer, client_id)
+        yield
+
+
 def create_app(settings: Settings) -> web.Application:
+    check_auth(settings)
     metrics = Metrics()
-    app = web.Application(
-        client_max_size=MAX_BODY_BYTES,
-        middlewares=[
-            request_id_middleware,
-            # Outside CORS and the error middleware: it counts the status the client gets.
-            metrics_middleware(metrics),
-            cors_middleware(settings.cors_origins),
-            error_middleware,
-        ],
-    )
+    middlewares = [
+        request_id_middleware,
+        # Outside CORS and the error middleware: it counts the status the client gets.
+        metrics_middleware(metrics),
+        cors_middleware(settings.cors_origins),
+        error_middleware,
+    ]
+    if settings.auth_mode == "cognito":
+        # Inside the error middleware, which turns a JWKS outage into a 503.
+        middlewares.append(auth_middleware(VERIFIER, metrics))
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[OPENAPI] = openapi_json()
     app[CURSORS] = CursorCodec(settings.table_name, settings.cursor_secret)
     app.cleanup_ctx.append(dynamodb_ctx)
+    if settings.auth_mode == "cognito":
+        app.cleanup_ctx.append(auth_ctx)
     setup_routes(app)
     return app

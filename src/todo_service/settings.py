@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -43,6 +44,30 @@ class Settings:
     cursor_secret: str | None = None
     # Where the web page's script sends its API calls: an http(s) base URL, "" = same origin.
     web_api_url: str = ""
+    # Who may call /todos: "none" (one shared list, no sign-in) or "cognito" (a Cognito
+    # access token on every /todos request; see docs/auth.md).
+    auth_mode: str = "none"
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    # Local only: the issuer names AWS's host, while moto serves the keys on its own port.
+    cognito_jwks_url: str | None = None
+    # An unknown key id refetches the pool's keys at most this often (keys rotate rarely;
+    # a flood of forged kids must not become a flood of fetches).
+    cognito_jwks_min_refetch_s: float = 60.0
+
+    @property
+    def cognito_region(self) -> str:
+        """The pool's region: its id's prefix, as in us-east-1_AbC123."""
+        return (self.cognito_user_pool_id or "").partition("_")[0]
+
+    @property
+    def cognito_issuer(self) -> str:
+        region, pool = self.cognito_region, self.cognito_user_pool_id
+        return f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+
+    @property
+    def cognito_jwks(self) -> str:
+        return self.cognito_jwks_url or f"{self.cognito_issuer}/.well-known/jwks.json"
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -61,6 +86,11 @@ def _number(name: str, raw: str, kind: type[_N], accept: Callable[[_N], bool], r
 
 def _port(name: str, raw: str) -> int:
     return _number(name, raw, int, lambda port: 0 <= port <= 65535, "a port number (0-65535)")
+
+
+def _seconds(name: str, raw: str) -> float:
+    # `0 < s < inf` also refuses nan.
+    return _number(name, raw, float, lambda s: 0 < s < math.inf, "a positive number of seconds")
 
 
 def _http_url(name: str, raw: str) -> str:
@@ -149,13 +179,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     if region is not None:
         values["region"] = region
     if (raw := get("TODO_DYNAMODB_TIMEOUT_S")) is not None:
-        values["dynamodb_timeout_s"] = _number(
-            "TODO_DYNAMODB_TIMEOUT_S",
-            raw,
-            float,
-            lambda seconds: 0 < seconds < math.inf,  # also refuses nan
-            "a positive number of seconds",
-        )
+        values["dynamodb_timeout_s"] = _seconds("TODO_DYNAMODB_TIMEOUT_S", raw)
     if (raw := get("TODO_DYNAMODB_MAX_CONNECTIONS")) is not None:
         values["dynamodb_max_connections"] = _number(
             "TODO_DYNAMODB_MAX_CONNECTIONS",
@@ -170,7 +194,49 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         values["cursor_secret"] = raw
     if (raw := get("TODO_WEB_API_URL")) is not None:
         values["web_api_url"] = _api_base_url("TODO_WEB_API_URL", raw)
-    return Settings(**values)  # type: ignore[arg-type]
+    values.update(_auth_values(get))
+    return check_auth(Settings(**values))  # type: ignore[arg-type]
+
+
+AUTH_MODES = ("none", "cognito")
+# Cognito's own patterns for a user pool id and an app client id.
+_USER_POOL_ID = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+_[0-9A-Za-z]+")
+_CLIENT_ID = re.compile(r"[\w+]{1,128}")
+
+
+def _auth_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if (raw := get("TODO_AUTH")) is not None:
+        if raw.lower() not in AUTH_MODES:
+            raise SettingsError(f"TODO_AUTH={raw!r} must be one of {', '.join(AUTH_MODES)}")
+        values["auth_mode"] = raw.lower()
+    if (raw := get("TODO_COGNITO_USER_POOL_ID")) is not None:
+        values["cognito_user_pool_id"] = raw
+    if (raw := get("TODO_COGNITO_CLIENT_ID")) is not None:
+        values["cognito_client_id"] = raw
+    if (raw := get("TODO_COGNITO_JWKS_URL")) is not None:
+        values["cognito_jwks_url"] = _http_url("TODO_COGNITO_JWKS_URL", raw)
+    if (raw := get("TODO_COGNITO_JWKS_MIN_REFETCH_S")) is not None:
+        values["cognito_jwks_min_refetch_s"] = _seconds("TODO_COGNITO_JWKS_MIN_REFETCH_S", raw)
+    return values
+
+
+def check_auth(settings: Settings) -> Settings:
+    """Cognito mode needs a well-formed pool and client: a start-up error, never a 500 later."""
+    if settings.auth_mode != "cognito":
+        return settings
+    pool, client = settings.cognito_user_pool_id, settings.cognito_client_id
+    if pool is None:
+        raise SettingsError("TODO_AUTH=cognito needs TODO_COGNITO_USER_POOL_ID (us-east-1_AbC123)")
+    if not _USER_POOL_ID.fullmatch(pool):
+        raise SettingsError(
+            f"TODO_COGNITO_USER_POOL_ID={pool!r} is not a user pool id such as us-east-1_AbC123"
+        )
+    if client is None:
+        raise SettingsError("TODO_AUTH=cognito needs TODO_COGNITO_CLIENT_ID (the app client id)")
+    if not _CLIENT_ID.fullmatch(client):
+        raise SettingsError(f"TODO_COGNITO_CLIENT_ID={client!r} is not an app client id")
+    return settings
 
 
 def check_port_flag(raw: str) -> int:

@@ -71,6 +71,23 @@ class Metrics:
             buckets=DYNAMODB_BUCKETS_S,
             registry=self.registry,
         )
+        self.auth_failures = Counter(
+            "todo_auth_failures_total",
+            "Requests refused for their credentials (401), by reason.",
+            ("reason",),
+            registry=self.registry,
+        )
+        self.jwks_fetches = Counter(
+            "todo_auth_jwks_fetches_total",
+            "Fetches of the user pool's signing keys, by outcome (ok or error).",
+            ("outcome",),
+            registry=self.registry,
+        )
+
+    def declare_auth_reasons(self, reasons: tuple[str, ...]) -> None:
+        """Every reason appears at 0 from the start, so alerts can rate() it from the first."""
+        for reason in reasons:
+            self.auth_failures.labels(reason)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

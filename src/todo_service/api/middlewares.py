@@ -25,8 +25,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 CORS_ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
-CORS_ALLOWED_HEADERS = "Content-Type, If-Match, Idempotency-Key, X-Request-ID"
-CORS_EXPOSED_HEADERS = "Location, ETag, Link, Retry-After, X-Request-ID, Idempotent-Replayed"
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID"
+CORS_EXPOSED_HEADERS = (
+    "Location, ETag, Link, Retry-After, X-Request-ID, Idempotent-Replayed, WWW-Authenticate"
+)
 CORS_MAX_AGE_S = 600
 
 
