@@ -27,7 +27,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from todo_service.store.todos import TodoRepository
 
 from todo_service.api.auth import INVALID_TOKEN_CHALLENGE, LEEWAY_S, REASONS
 from todo_service.app import create_app
@@ -35,6 +34,7 @@ from todo_service.domain.todo import Todo
 from todo_service.local.harness import LOOPBACK
 from todo_service.local.moto_server import moto_server
 from todo_service.settings import Settings, SettingsError, settings_from_env
+from todo_service.store.todos import TodoRepository
 
 from .conftest import REGION
 from .support.cognito import LocalPool, Tokens, create_pool, moto_signing_key, refresh, sign_in
