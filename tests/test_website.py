@@ -40,6 +40,19 @@ async def test_page_is_served_at_app_with_security_and_revalidation_headers(
         assert "ETag" in asset.headers or "Last-Modified" in asset.headers
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (WEB_ROOT / "js").glob("*.js")))
+async def test_es_modules_are_served_with_a_javascript_content_type(
+    aiohttp_client: Any, name: str
+) -> None:
+    # Browsers refuse a module script whose MIME type is not JavaScript (no sniffing).
+    client = await site(aiohttp_client)
+    response = await client.get(f"/app/js/{name}")
+    assert response.status == 200
+    assert response.content_type in ("text/javascript", "application/javascript")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert await response.text() == (WEB_ROOT / "js" / name).read_text()
+
+
 @pytest.mark.parametrize("path", ["/", "/app"])
 async def test_root_and_bare_app_redirect_to_the_page(aiohttp_client: Any, path: str) -> None:
     client = await site(aiohttp_client)

@@ -2,6 +2,7 @@
 // (`todo-service web --api-url URL`, `todo-service dev`, compose, the CDK deployment)
 // and is never committed or edited by hand. It has exactly this shape:
 //
-// window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com"};
+// window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com", "maxTextChars": 1000};
 //
-// apiBaseUrl is the API's absolute URL without a trailing slash, or "" for the page's own origin.
+// apiBaseUrl is the API's absolute URL without a trailing slash, or "" for the page's own origin;
+// maxTextChars is the API's limit on a todo's text (the page keeps no copy of it).
