@@ -69,7 +69,7 @@ async def test_config_js_names_the_api_and_is_never_stored(aiohttp_client: Any) 
     assert response.headers["Cache-Control"] == "no-store"
     assert await response.text() == (
         'window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com/prod", '
-        f'"maxTextChars": {MAX_TEXT_CHARS}}};\n'
+        f'"maxTextChars": {MAX_TEXT_CHARS}, "auth": null}};\n'
     )
 
 
@@ -77,7 +77,8 @@ async def test_empty_api_url_means_same_origin(aiohttp_client: Any) -> None:
     client = await site(aiohttp_client, "")
     response = await client.get("/app/config.js")
     assert await response.text() == (
-        f'window.TODO_CONFIG = {{"apiBaseUrl": "", "maxTextChars": {MAX_TEXT_CHARS}}};\n'
+        f'window.TODO_CONFIG = {{"apiBaseUrl": "", "maxTextChars": {MAX_TEXT_CHARS}, '
+        '"auth": null};\n'
     )
     csp = response.headers["Content-Security-Policy"]
     assert "connect-src 'self';" in csp

@@ -8,6 +8,7 @@ module without the service's dependencies installed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Final
@@ -43,16 +44,48 @@ CONFIG_FILE: Final = "config.js"
 INDEX_FILE: Final = "index.html"
 
 
-def content_security_policy(api_base_url: str) -> str:
-    """Only our own files run; the page may talk to itself and to the API's origin, no more.
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignIn:
+    """What the page needs to sign users in to a Cognito user pool (TODO_AUTH=cognito)."""
+
+    region: str
+    user_pool_id: str
+    # A public app client (no secret): the page runs in the user's browser.
+    client_id: str
+    # Cognito's JSON API, which the page calls with fetch: AWS's regional endpoint, or the
+    # embedded server locally.
+    endpoint: str
+
+    def as_config(self) -> dict[str, str]:
+        return {
+            "region": self.region,
+            "userPoolId": self.user_pool_id,
+            "clientId": self.client_id,
+            "endpoint": self.endpoint,
+        }
+
+
+def cognito_endpoint(region: str) -> str:
+    """Cognito user pools' regional JSON API endpoint in AWS."""
+    return f"https://cognito-idp.{region}.amazonaws.com/"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(api_base_url: str, sign_in: SignIn | None = None) -> str:
+    """Only our own files run; the page may talk to itself, the API and Cognito, no more.
 
     No 'unsafe-inline' anywhere: even if a todo's text were ever inserted as HTML, an
     injected inline handler or script would not run. ES modules load from 'self' too.
     """
     connect = ["'self'"]
     if api_base_url:
-        parts = urlsplit(api_base_url)
-        connect.append(f"{parts.scheme}://{parts.netloc}")
+        connect.append(_origin(api_base_url))
+    if sign_in is not None:
+        connect.append(_origin(sign_in.endpoint))
     return "; ".join(
         [
             "default-src 'none'",
@@ -67,12 +100,17 @@ def content_security_policy(api_base_url: str) -> str:
     )
 
 
-def config_js(api_base_url: str) -> bytes:
+def config_js(api_base_url: str, sign_in: SignIn | None = None) -> bytes:
     """The page's generated configuration, `window.TODO_CONFIG = {...};`.
 
-    It carries the API's base URL ("" = the page's own origin) and the rules the page checks
-    before it sends anything (the text limit), so the page never keeps a copy of them.
+    It carries the API's base URL ("" = the page's own origin), the rules the page checks
+    before it sends anything (the text limit), so the page never keeps a copy of them, and
+    the user pool to sign in to (`auth`: null when the API needs no sign-in).
     """
-    config = {"apiBaseUrl": api_base_url, "maxTextChars": MAX_TEXT_CHARS}
+    config = {
+        "apiBaseUrl": api_base_url,
+        "maxTextChars": MAX_TEXT_CHARS,
+        "auth": None if sign_in is None else sign_in.as_config(),
+    }
     # json.dumps makes any string a safe JavaScript literal; the URL is validated besides.
     return f"window.TODO_CONFIG = {json.dumps(config)};\n".encode()

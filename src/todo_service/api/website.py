@@ -21,6 +21,7 @@ from todo_service.web_policy import (
     INDEX_FILE,
     PAGE_SECURITY_HEADERS,
     STATIC_CACHE_CONTROL,
+    SignIn,
     config_js,
     content_security_policy,
 )
@@ -45,8 +46,11 @@ def _headers_middleware(csp: str) -> Middleware:
     return middleware
 
 
-def create_website(root: Path, api_base_url: str) -> web.Application:
-    """The page's app: files from `root` at /app/, config.js for `api_base_url` ("" = same origin).
+def create_website(
+    root: Path, api_base_url: str, sign_in: SignIn | None = None
+) -> web.Application:
+    """The page's app: files from `root` at /app/, config.js for `api_base_url` ("" = same origin)
+    and, when the API needs sign-in, the user pool `sign_in`.
 
     `api_base_url` must already be validated (settings.check_api_url_flag or
     TODO_WEB_API_URL); raises SettingsError if `root` holds no index.html.
@@ -58,7 +62,7 @@ def create_website(root: Path, api_base_url: str) -> web.Application:
             f"web root {str(root)!r} has no {INDEX_FILE}: run from the repository root "
             "(or the image's /app) or pass --root"
         )
-    config_body = config_js(api_base_url)
+    config_body = config_js(api_base_url, sign_in)
 
     async def page(request: web.Request) -> web.FileResponse:
         return web.FileResponse(index)
@@ -77,7 +81,7 @@ def create_website(root: Path, api_base_url: str) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
-    app = web.Application(middlewares=[_headers_middleware(content_security_policy(api_base_url))])
+    app = web.Application(middlewares=[_headers_middleware(content_security_policy(api_base_url, sign_in))])
     app.router.add_get("/", to_page)
     app.router.add_get(PAGE_PREFIX, to_page)
     app.router.add_get("/healthz", healthz)

@@ -7,7 +7,12 @@ dependencies installed.
 
 Two tables:
 
-- the todo table (`TodoTable`), keyed by the NUMBER `id`, as the workshop specifies;
+- the todo table (`TodoTable`), keyed by the NUMBER `id`, as the workshop specifies, with one
+  global secondary index, `OWNER_INDEX`: partition key `owner` (the Cognito `sub` of the user
+  who created the todo with TODO_AUTH=cognito), sort key `id`, all attributes projected. It is
+  sparse: todos created with TODO_AUTH=none have no `owner` and are not in it. A user's list
+  is a Query on it, newest first (ids grow with time). Like every global secondary index it
+  is read eventually consistently;
 - its idempotency table (`TodoTable-idempotency`), keyed by the STRING `idempotencyKey`:
   one record per `Idempotency-Key` a client sent with `POST /todos`, expiring after
   `IDEMPOTENCY_TTL_S` through DynamoDB's time to live on `expiresAt`. A separate table keeps
@@ -32,12 +37,19 @@ IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiresAt"
 # How long a retried create is recognised: a day, as common idempotency-key practice.
 IDEMPOTENCY_TTL_S: Final = 24 * 60 * 60
 
-# Every DynamoDB operation the service calls at run time. The CDK task role grants exactly
-# these; tests check the set against the repository's code and against the calls the
+OWNER_ATTRIBUTE: Final = "owner"
+OWNER_ATTRIBUTE_TYPE: Final = "S"
+OWNER_INDEX: Final = "byOwner"
+
+# Every DynamoDB operation the service calls at run time, on the tables and on the index. The
+# CDK task role grants exactly these, each on its own resources (the index's ARN for Query
+# alone); tests check the sets against the repository's code and against the calls the
 # integration suite really makes.
-SERVICE_OPERATIONS: Final = frozenset(
+TABLE_OPERATIONS: Final = frozenset(
     {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable"}
 )
+OWNER_INDEX_OPERATIONS: Final = frozenset({"Query"})
+SERVICE_OPERATIONS: Final = TABLE_OPERATIONS | OWNER_INDEX_OPERATIONS
 
 
 def idempotency_table_name(table_name: str) -> str:
@@ -46,8 +58,26 @@ def idempotency_table_name(table_name: str) -> str:
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:
-    """The CreateTable parameters for the todo table (on-demand, no secondary indexes)."""
-    return _hash_key_table(table_name, PARTITION_KEY, PARTITION_KEY_TYPE)
+    """The CreateTable parameters for the todo table (on-demand, with the owner index)."""
+    request = _hash_key_table(table_name, PARTITION_KEY, PARTITION_KEY_TYPE)
+    request["AttributeDefinitions"].append(
+        {"AttributeName": OWNER_ATTRIBUTE, "AttributeType": OWNER_ATTRIBUTE_TYPE}
+    )
+    request["GlobalSecondaryIndexes"] = [owner_index()]
+    return request
+
+
+def owner_index() -> dict[str, Any]:
+    """The owner index as CreateTable and UpdateTable take it (on-demand: no throughput)."""
+    return {
+        "IndexName": OWNER_INDEX,
+        "KeySchema": [
+            {"AttributeName": OWNER_ATTRIBUTE, "KeyType": "HASH"},
+            {"AttributeName": PARTITION_KEY, "KeyType": "RANGE"},
+        ],
+        # The list shows whole todos: projecting them all saves a GetItem per todo listed.
+        "Projection": {"ProjectionType": "ALL"},
+    }
 
 
 def create_idempotency_table_request(table_name: str) -> dict[str, Any]:
