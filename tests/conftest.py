@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
+from todo_service.local.moto_server import moto_server
 from todo_service.settings import Settings
 from todo_service.store.client import open_client
 from todo_service.store.provisioning import delete_tables, ensure_table
@@ -45,6 +46,13 @@ def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
     """The endpoint URL of a running DynamoDB-protocol server, once per selected backend."""
     with running_backend(request.param) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def cognito_endpoint() -> Iterator[str]:
+    """moto's server for Cognito user pools, whichever backend holds the table."""
+    with moto_server() as server:
+        yield server.endpoint_url
 
 
 @pytest.fixture

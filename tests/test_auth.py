@@ -16,7 +16,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aioboto3
@@ -32,24 +32,25 @@ from todo_service.api.auth import INVALID_TOKEN_CHALLENGE, LEEWAY_S, REASONS
 from todo_service.app import create_app
 from todo_service.domain.todo import Todo
 from todo_service.local.harness import LOOPBACK
-from todo_service.local.moto_server import moto_server
 from todo_service.settings import Settings, SettingsError, settings_from_env
 from todo_service.store.todos import TodoRepository
 
 from .conftest import REGION
-from .support.cognito import LocalPool, Tokens, create_pool, moto_signing_key, refresh, sign_in
+from .support.cognito import (
+    LocalPool,
+    Tokens,
+    bearer,
+    cognito,
+    create_pool,
+    moto_signing_key,
+    refresh,
+    sign_in,
+)
 from .support.cognito import sign_up as sign_up_user
 
 pytestmark = pytest.mark.integration
 
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def cognito_endpoint() -> Iterator[str]:
-    """moto's server for Cognito, whichever backend holds the table."""
-    with moto_server() as server:
-        yield server.endpoint_url
 
 
 @pytest.fixture
@@ -64,23 +65,10 @@ async def tokens(pool: LocalPool) -> Tokens:
     return await sign_in(pool, username)
 
 
-def cognito(settings: Settings, pool: LocalPool, jwks_url: str | None = None) -> Settings:
-    return settings.replace(
-        auth_mode="cognito",
-        cognito_user_pool_id=pool.user_pool_id,
-        cognito_client_id=pool.client_id,
-        cognito_jwks_url=jwks_url or pool.jwks_url,
-    )
-
-
 @pytest.fixture
 async def secured(settings: Settings, pool: LocalPool, aiohttp_client: Any) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = await aiohttp_client(create_app(cognito(settings, pool)))
     return client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def all_todos(repository: TodoRepository) -> list[Todo]:

@@ -8,12 +8,13 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from todo_service.api.auth import PUBLIC_PATHS
 from todo_service.api.openapi import openapi_document
 from todo_service.app import create_app
 from todo_service.domain.errors import InvalidInput
 from todo_service.domain.todo import TEXT_PATTERN, clean_text
 from todo_service.settings import Settings
-from todo_service.store.table import SERVICE_OPERATIONS
+from todo_service.store.table import TABLE_OPERATIONS
 
 from .support.contract import HTTP_METHODS, documented_operations
 
@@ -129,7 +130,9 @@ async def test_dynamodb_errors_are_counted_by_operation_and_code(
 
 
 async def test_the_service_calls_only_the_dynamodb_operations_it_declares(api: Client) -> None:
-    """SERVICE_OPERATIONS is what the deployed task role grants: nothing else may be called."""
+    """SERVICE_OPERATIONS is what the deployed task role grants: nothing else may be called.
+
+    With TODO_AUTH=none the owner index is never queried (test_ownership covers cognito)."""
     todo = await (await api.post("/todos", json={"text": "a"})).json()
     await api.post("/todos", json={"text": "b"}, headers={"Idempotency-Key": "k"})
     await api.post("/todos", json={"text": "b"}, headers={"Idempotency-Key": "k"})
@@ -148,7 +151,7 @@ async def test_the_service_calls_only_the_dynamodb_operations_it_declares(api: C
         assert (await api.request(method, url, **kwargs)).status < 500
     text = await (await api.get("/metrics")).text()
     called = set(re.findall(r'todo_dynamodb_calls_total\{operation="(\w+)"\}', text))
-    assert called == SERVICE_OPERATIONS
+    assert called == TABLE_OPERATIONS
 
 
 def test_the_documented_text_pattern_accepts_exactly_what_the_code_accepts() -> None:
@@ -169,3 +172,29 @@ def test_the_documented_text_pattern_accepts_exactly_what_the_code_accepts() -> 
     assert not disagreements, disagreements[:20]
     assert not pattern.search(" \u3000\t ")
     assert pattern.search(" x ")
+
+
+def test_cognito_mode_documents_the_bearer_scheme_and_a_401_on_every_private_route() -> None:
+    document = openapi_document(auth=True)
+    unauthorized = {"$ref": "#/components/responses/Unauthorized"}
+    private = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            if path in PUBLIC_PATHS:
+                assert "security" not in operation, (method, path)
+                assert "401" not in operation["responses"], (method, path)
+            else:
+                private += 1
+                assert operation["security"] == [{"cognito": []}], (method, path)
+                assert operation["responses"]["401"] == unauthorized, (method, path)
+    assert private == 6  # list, create, get, update, toggle, delete
+    components = document["components"]
+    assert components["securitySchemes"]["cognito"]["scheme"] == "bearer"
+    answer = components["responses"]["Unauthorized"]
+    assert answer["headers"]["WWW-Authenticate"]["required"] is True
+    # TODO_AUTH=none documents no scheme at all.
+    plain = openapi_document()
+    assert "securitySchemes" not in plain["components"]
+    assert "Unauthorized" not in plain["components"]["responses"]

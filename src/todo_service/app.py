@@ -29,7 +29,12 @@ async def dynamodb_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     async with open_client(settings) as client:
         app[METRICS].instrument(client)
-        app[REPOSITORY] = TodoRepository(client, settings.table_name, settings.dynamodb_timeout_s)
+        app[REPOSITORY] = TodoRepository(
+            client,
+            settings.table_name,
+            settings.dynamodb_timeout_s,
+            owner_index=settings.auth_mode == "cognito",
+        )
         yield
     # At shutdown this runs after in-flight requests have finished (or the grace period ended).
     log.info("DynamoDB client closed")
@@ -65,7 +70,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[OPENAPI] = openapi_json()
+    app[OPENAPI] = openapi_json(auth=settings.auth_mode == "cognito")
     app[CURSORS] = CursorCodec(settings.table_name, settings.cursor_secret)
     app.cleanup_ctx.append(dynamodb_ctx)
     if settings.auth_mode == "cognito":

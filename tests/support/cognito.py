@@ -17,8 +17,18 @@ import aioboto3
 import jwt
 
 from todo_service.local.cognito import LocalPool, create_pool
+from todo_service.settings import Settings
 
-__all__ = ["LocalPool", "Tokens", "create_pool", "moto_signing_key", "refresh", "sign_in"]
+__all__ = [
+    "LocalPool",
+    "Tokens",
+    "bearer",
+    "cognito",
+    "create_pool",
+    "moto_signing_key",
+    "refresh",
+    "sign_in",
+]
 
 PASSWORD = "Correct-horse-9"
 
@@ -28,6 +38,20 @@ class Tokens:
     access: str
     id: str
     refresh: str
+
+
+def cognito(settings: Settings, pool: LocalPool, jwks_url: str | None = None) -> Settings:
+    """`settings` with TODO_AUTH=cognito against `pool` (its JWKS on the local server)."""
+    return settings.replace(
+        auth_mode="cognito",
+        cognito_user_pool_id=pool.user_pool_id,
+        cognito_client_id=pool.client_id,
+        cognito_jwks_url=jwks_url or pool.jwks_url,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _client(pool: LocalPool) -> Any:

@@ -29,6 +29,9 @@ LEEWAY_S: Final = 30
 MAX_TOKEN_BYTES: Final = 4096
 REALM_CHALLENGE: Final = "Bearer"
 INVALID_TOKEN_CHALLENGE: Final = 'Bearer error="invalid_token"'
+# The error codes of a 401's JSON body: no token at all, or a token we refused.
+NO_TOKEN_CODE: Final = "unauthorized"
+INVALID_TOKEN_CODE: Final = "invalid_token"
 
 # The fixed set of reasons /metrics counts refusals by (todo_auth_failures_total{reason}).
 MISSING: Final = "missing"  # no Authorization header
@@ -59,7 +62,7 @@ REASONS: Final = (
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
-    """The verified caller. `sub` is the stable user id that will own todos (phase B)."""
+    """The verified caller. `sub` is the stable user id that owns the todos they create."""
 
     sub: str
     username: str
@@ -73,6 +76,13 @@ PRINCIPAL: Final = web.RequestKey("principal", Principal)
 def request_principal(request: web.Request) -> Principal | None:
     """The verified caller, or None when the app runs with TODO_AUTH=none."""
     return request.get(PRINCIPAL)
+
+
+def request_owner(request: web.Request) -> str | None:
+    """Whose todos the request may see and change: the caller's `sub`, or None (everyone's,
+    with TODO_AUTH=none)."""
+    principal = request.get(PRINCIPAL)
+    return None if principal is None else principal.sub
 
 
 class AuthFailure(Exception):
@@ -153,7 +163,7 @@ def _refusal(failure: AuthFailure) -> web.Response:
     # gets the bare challenge; an error code is only for a token that was presented.
     no_token = failure.reason in (MISSING, WRONG_SCHEME)
     return json_response(
-        error_body("unauthorized" if no_token else "invalid_token", failure.message),
+        error_body(NO_TOKEN_CODE if no_token else INVALID_TOKEN_CODE, failure.message),
         401,
         {"WWW-Authenticate": REALM_CHALLENGE if no_token else INVALID_TOKEN_CHALLENGE},
     )

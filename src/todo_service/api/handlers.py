@@ -8,6 +8,7 @@ import msgspec
 from aiohttp import web
 from yarl import URL
 
+from todo_service.api.auth import request_owner
 from todo_service.api.bodies import Message, Status
 from todo_service.api.metrics import metrics_response
 from todo_service.api.operations import operation
@@ -108,14 +109,17 @@ async def list_todos(request: web.Request) -> web.Response:
         raise InvalidInput(f"unknown query parameter(s): {', '.join(unknown)}")
     limit = parse_limit(query.get("limit"))
     completed = parse_completed_filter(query.get("completed"))
+    owner = request_owner(request)
     cursors = request.app[CURSORS]
     cursor = query.get("cursor")
-    after_id = None if cursor is None else cursors.decode(cursor)
-    page = await request.app[REPOSITORY].list(limit, after_id, completed)
+    # A cursor is bound to its list: another user's cursor is refused (400).
+    scope = owner or ""
+    after_id = None if cursor is None else cursors.decode(cursor, scope)
+    page = await request.app[REPOSITORY].list(limit, after_id, completed, owner)
     # The workshop's page reads a bare array; paging goes in the Link header (RFC 8288).
     headers = None
     if page.last_id is not None:
-        headers = {"Link": next_link(limit, completed, cursors.encode(page.last_id))}
+        headers = {"Link": next_link(limit, completed, cursors.encode(page.last_id, scope))}
     return json_response([TodoBody.of(todo) for todo in page.todos], headers=headers)
 
 
@@ -150,9 +154,10 @@ async def create_todo(request: web.Request) -> web.Response:
     body = await read_json(request, NewTodo)
     text = clean_text(body.text)
     repository = request.app[REPOSITORY]
+    owner = request_owner(request)
     if key is None:
-        return _todo_response(await repository.create(text), status=201)
-    created = await repository.create_once(text, key)
+        return _todo_response(await repository.create(text, owner), status=201)
+    created = await repository.create_once(text, key, owner)
     # A replay answers what the first request answered: the same todo, 201 and Location.
     replayed = {REPLAYED_HEADER: "true"} if created.replayed else None
     return _todo_response(created.todo, status=201, extra_headers=replayed)
@@ -167,7 +172,8 @@ async def create_todo(request: web.Request) -> web.Response:
     errors=(TodoNotFound, BackendUnavailable),
 )
 async def get_todo(request: web.Request) -> web.Response:
-    return _todo_response(await request.app[REPOSITORY].get(todo_id_of(request)))
+    todo = await request.app[REPOSITORY].get(todo_id_of(request), request_owner(request))
+    return _todo_response(todo)
 
 
 @operation(
@@ -190,6 +196,7 @@ async def update_todo(request: web.Request) -> web.Response:
         text=None if body.text is msgspec.UNSET else clean_text(body.text),
         completed=None if body.completed is msgspec.UNSET else body.completed,
         expected_version=expected_version(request),
+        owner=request_owner(request),
     )
     return _todo_response(todo)
 
@@ -203,7 +210,8 @@ async def update_todo(request: web.Request) -> web.Response:
     errors=(TodoNotFound, Conflict, BackendUnavailable),
 )
 async def toggle_todo(request: web.Request) -> web.Response:
-    return _todo_response(await request.app[REPOSITORY].toggle(todo_id_of(request)))
+    todo = await request.app[REPOSITORY].toggle(todo_id_of(request), request_owner(request))
+    return _todo_response(todo)
 
 
 @operation(
@@ -216,5 +224,7 @@ async def toggle_todo(request: web.Request) -> web.Response:
 )
 async def delete_todo(request: web.Request) -> web.Response:
     todo_id = todo_id_of(request)
-    await request.app[REPOSITORY].delete(todo_id, expected_version=expected_version(request))
+    await request.app[REPOSITORY].delete(
+        todo_id, expected_version=expected_version(request), owner=request_owner(request)
+    )
     return web.Response(status=204)

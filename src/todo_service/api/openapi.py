@@ -8,6 +8,9 @@ encode (`msgspec.json.schema_components`); the error answers from the error clas
 the operations against the registered routes, and Schemathesis fuzzes the live service
 against this document.
 
+With TODO_AUTH=cognito (`openapi_json(auth=True)`) every route outside the public ones
+declares the bearer scheme and its 401; with TODO_AUTH=none the document has neither.
+
 Two answers have no operation to hang on: 405 (a method a path does not have; JSON, with
 `Allow`) and the plain-text 400 that aiohttp's HTTP parser sends, before any of our code runs,
 for a request line or header over 8 KiB.
@@ -22,6 +25,7 @@ import msgspec
 from aiohttp import web
 
 from todo_service import __version__
+from todo_service.api.auth import INVALID_TOKEN_CODE, NO_TOKEN_CODE, PUBLIC_PATHS
 from todo_service.api.bodies import ErrorBody
 from todo_service.api.handlers import REPLAYED_HEADER
 from todo_service.api.middlewares import HTTP_ERRORS, REQUEST_ID_HEADER, SAFE_REQUEST_ID
@@ -37,6 +41,8 @@ OPENAPI_VERSION: Final = "3.1.0"
 _REF: Final = "#/components/{kind}/{name}"
 # Header components are named without dashes; where the header's name differs, its name.
 _HEADER_NAMES: Final = {"IdempotentReplayed": REPLAYED_HEADER}
+SECURITY_SCHEME: Final = "cognito"
+UNAUTHORIZED: Final = "Unauthorized"
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -69,6 +75,9 @@ HEADERS: Final = {
     "IdempotentReplayed": _header("An earlier request with this key created it.", "^true$"),
     "RetryAfter": _header("Seconds to wait before retrying.", "^[0-9]+$"),
     "Allow": _header("The methods the path has.", "^[A-Z, ]+$"),
+    "WWWAuthenticate": _header(
+        'RFC 6750: Bearer, or Bearer error="invalid_token" for a refused token.', "^Bearer"
+    ),
     "Link": _header('The next page (RFC 8288): </todos?...cursor=...>; rel="next".', "rel=.next"),
     **{
         name.replace("-", ""): {"required": True, "schema": {"type": "string", "const": value}}
@@ -149,6 +158,24 @@ def _error_response(source: type[TodoError] | int) -> dict[str, Any]:
     return _answer(description, JSON, schema, headers)
 
 
+def _unauthorized_response() -> dict[str, Any]:
+    codes = [NO_TOKEN_CODE, INVALID_TOKEN_CODE]
+    schema = {
+        "allOf": [
+            _ref("schemas", ErrorBody.__name__),
+            {"properties": {"error": {"properties": {"code": {"enum": codes}}}}},
+        ]
+    }
+    challenge = {**_ref("headers", "WWWAuthenticate"), "required": True}
+    return _answer(
+        "No valid Cognito access token: none, another scheme, or one we refused (nothing was "
+        "read or written)",
+        JSON,
+        schema,
+        {"WWW-Authenticate": challenge},
+    )
+
+
 def _answer(
     description: str, content_type: str, schema: Any, headers: dict[str, Any]
 ) -> dict[str, Any]:
@@ -204,7 +231,8 @@ def _operations() -> dict[tuple[str, str], Operation]:
     return found
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(auth: bool = False) -> dict[str, Any]:
+    """The document; `auth`: the app runs with TODO_AUTH=cognito."""
     operations = _operations()
     types = list(
         dict.fromkeys(
@@ -214,22 +242,43 @@ def openapi_document() -> dict[str, Any]:
             if kind is not None
         )
     )
-    shapes, components = msgspec.json.schema_components(
+    shapes, schema_components = msgspec.json.schema_components(
         [*types, ErrorBody], ref_template=_REF.format(kind="schemas", name="{name}")
     )
     schemas = dict(zip(types, shapes, strict=False))
     # "At least one field" is the one rule a Struct cannot state (update_todo enforces it).
-    components["TodoPatch"]["minProperties"] = 1
+    schema_components["TodoPatch"]["minProperties"] = 1
     paths: dict[str, Any] = {}
     for (path, method), described in operations.items():
         item = paths.setdefault(path, {})
         if "{id}" in path:
             item["parameters"] = [_ref("parameters", "TodoId")]
         item[method] = _operation(described, schemas)
+        if auth and path not in PUBLIC_PATHS:
+            item[method]["security"] = [{SECURITY_SCHEME: []}]
+            item[method]["responses"]["401"] = _ref("responses", UNAUTHORIZED)
     sources: list[type[TodoError] | int] = [
         cls for cls in _error_classes() if cls.status != 400 or cls.code == "invalid_request"
     ]
     sources.extend(status for status in HTTP_ERRORS if status not in (400, 404))
+    responses = {_error_name(source): _error_response(source) for source in sources}
+    components: dict[str, Any] = {
+        "schemas": schema_components,
+        "responses": responses,
+        "headers": HEADERS,
+        "parameters": PARAMETERS,
+    }
+    if auth:
+        responses[UNAUTHORIZED] = _unauthorized_response()
+        components["securitySchemes"] = {
+            SECURITY_SCHEME: {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "An access token of the service's Cognito user pool and app "
+                "client (InitiateAuth's AccessToken, not the IdToken).",
+            }
+        }
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -240,15 +289,10 @@ def openapi_document() -> dict[str, Any]:
             "it does not have.",
         },
         "paths": paths,
-        "components": {
-            "schemas": components,
-            "responses": {_error_name(source): _error_response(source) for source in sources},
-            "headers": HEADERS,
-            "parameters": PARAMETERS,
-        },
+        "components": components,
     }
 
 
 @functools.cache
-def openapi_json() -> bytes:
-    return msgspec.json.encode(openapi_document())
+def openapi_json(auth: bool = False) -> bytes:
+    return msgspec.json.encode(openapi_document(auth))

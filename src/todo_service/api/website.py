@@ -46,9 +46,7 @@ def _headers_middleware(csp: str) -> Middleware:
     return middleware
 
 
-def create_website(
-    root: Path, api_base_url: str, sign_in: SignIn | None = None
-) -> web.Application:
+def create_website(root: Path, api_base_url: str, sign_in: SignIn | None = None) -> web.Application:
     """The page's app: files from `root` at /app/, config.js for `api_base_url` ("" = same origin)
     and, when the API needs sign-in, the user pool `sign_in`.
 
@@ -81,7 +79,8 @@ def create_website(
     async def healthz(request: web.Request) -> web.Response:
         return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
-    app = web.Application(middlewares=[_headers_middleware(content_security_policy(api_base_url, sign_in))])
+    csp = content_security_policy(api_base_url, sign_in)
+    app = web.Application(middlewares=[_headers_middleware(csp)])
     app.router.add_get("/", to_page)
     app.router.add_get(PAGE_PREFIX, to_page)
     app.router.add_get("/healthz", healthz)

@@ -1,8 +1,10 @@
 """Opaque, signed list cursors.
 
-A cursor names where the next page of a scan starts: the id of the last todo sent. It is
-signed with HMAC-SHA256 (over the table name too), so a cursor that was edited, truncated or
-made for another table is refused with 400 instead of silently starting somewhere else.
+A cursor names where the next page of a list starts: the id of the last todo sent. It is
+signed with HMAC-SHA256 over the table name and the list's owner too (the user's `sub` with
+TODO_AUTH=cognito, "" for the shared list), so a cursor that was edited, truncated, made for
+another table or issued to another user is refused with 400 instead of silently starting
+somewhere else.
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ class CursorCodec:
         key = secret.encode() if secret is not None else secrets.token_bytes(32)
         self._key = key + b"\0" + table_name.encode()
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    def _mac(self, payload: bytes, owner: str) -> bytes:
+        signed = payload + owner.encode()
+        return hmac.new(self._key, signed, hashlib.sha256).digest()[:_MAC_BYTES]
 
-    def encode(self, last_id: int) -> str:
+    def encode(self, last_id: int, owner: str = "") -> str:
         payload = _ID.pack(last_id)
-        return base64.urlsafe_b64encode(payload + self._mac(payload)).decode().rstrip("=")
+        mac = self._mac(payload, owner)
+        return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
 
-    def decode(self, cursor: str) -> int:
+    def decode(self, cursor: str, owner: str = "") -> int:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):
@@ -43,8 +47,11 @@ class CursorCodec:
         if len(raw) != _ID.size + _MAC_BYTES:
             raise InvalidCursor("cursor is malformed: use the 'next' value of a list response")
         payload, mac = raw[: _ID.size], raw[_ID.size :]
-        if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidCursor("cursor was not issued by this service or has been altered")
+        if not hmac.compare_digest(mac, self._mac(payload, owner)):
+            raise InvalidCursor(
+                "cursor was not issued by this service for this list (or for this user), "
+                "or has been altered"
+            )
         (last_id,) = _ID.unpack(payload)
         if not 0 < last_id <= MAX_ID:
             raise InvalidCursor("cursor is malformed: use the 'next' value of a list response")

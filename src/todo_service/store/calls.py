@@ -17,6 +17,7 @@ import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from todo_service.domain.errors import BackendUnavailable
+from todo_service.store import items
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -102,3 +103,9 @@ async def update_item(
             raise
         return None
     return answer["Attributes"]
+
+
+async def read_item(client: DynamoDBClient, table: str, todo_id: int) -> Mapping[str, Any] | None:
+    """The stored todo item, read strongly consistent, or None."""
+    answer = await client.get_item(TableName=table, Key=items.key(todo_id), ConsistentRead=True)
+    return answer.get("Item")

@@ -10,7 +10,8 @@ dynalite has no transactions.
 
 Idempotency record::
 
-    idempotencyKey S  SHA-256 of the client's Idempotency-Key (the partition key)
+    idempotencyKey S  SHA-256 of the client's Idempotency-Key, after the owner's `sub` and a
+                      newline when there is an owner (the partition key)
     todoId     N   the id this key's todo has (or will have)
     text, createdAt    the todo as it is (or will be) created
     fingerprint S  SHA-256 of the text, to refuse the same key with another body
@@ -73,8 +74,11 @@ class IdempotencyStore:
         self.table = table_name
 
     @staticmethod
-    def key_of(idempotency_key: str) -> dict[str, Any]:
-        return {IDEMPOTENCY_PARTITION_KEY: {"S": digest(idempotency_key)}}
+    def key_of(idempotency_key: str, owner: str | None = None) -> dict[str, Any]:
+        """The record's key: the client's key alone, or scoped to its owner, so that two users
+        who happen to send the same key never share a record (nor replay each other's todo)."""
+        scoped = idempotency_key if owner is None else f"{owner}\n{idempotency_key}"
+        return {IDEMPOTENCY_PARTITION_KEY: {"S": digest(scoped)}}
 
     async def claim(
         self, key: dict[str, Any], todo: Todo, fingerprint: str

@@ -13,6 +13,8 @@ Stored item::
     version    N     bumped by every write; the ETag and the optimistic-concurrency guard.
                      Items loaded by hand may have none: they are version 0.
     idempotencyKey S only on todos created with an Idempotency-Key: the key's digest
+    owner      S     only on todos created with TODO_AUTH=cognito: the creator's Cognito `sub`,
+                     the partition key of the owner index (store/table.py)
 
 A missing `completed` reads as false, missing timestamps as the Unix epoch.
 """
@@ -23,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from todo_service.domain.todo import Todo
-from todo_service.store.table import PARTITION_KEY
+from todo_service.store.table import OWNER_ATTRIBUTE, PARTITION_KEY
 
 # Items loaded by hand may lack timestamps; they then show the Unix epoch.
 EPOCH_ISO: Final = "1970-01-01T00:00:00.000Z"
@@ -46,8 +48,35 @@ COMPLETED_VALUES: Final = {":true": TRUE, ":legacy_true": LEGACY_TRUE}
 OPEN_VALUES: Final = {":false": FALSE, ":legacy_false": LEGACY_FALSE}
 
 
+# `owner` is one of DynamoDB's reserved words: expressions name it through this placeholder.
+OWNER_NAME: Final = "#owner"
+OWNER_NAMES: Final = {OWNER_NAME: OWNER_ATTRIBUTE}
+
+
 def key(todo_id: int) -> dict[str, Any]:
     return {PARTITION_KEY: {"N": str(todo_id)}}
+
+
+def owner_value(owner: str) -> dict[str, str]:
+    return {"S": owner}
+
+
+def owned_by(item: Mapping[str, Any], owner: str | None) -> bool:
+    """Whether `owner` may see the item: anyone may with no owner (TODO_AUTH=none)."""
+    return owner is None or item.get(OWNER_ATTRIBUTE) == owner_value(owner)
+
+
+def owned(condition: str, owner: str | None, values: dict[str, Any], names: dict[str, str]) -> str:
+    """`condition`, and with an owner also that the item is theirs, adding what it names.
+
+    The write itself checks ownership: someone else's todo fails the same condition as a
+    missing one, so it answers 404 with no read before the write and no hint that it exists.
+    """
+    if owner is None:
+        return condition
+    values[":owner"] = owner_value(owner)
+    names.update(OWNER_NAMES)
+    return f"{condition} AND {OWNER_NAME} = :owner"
 
 
 def completed_of(item: Mapping[str, Any]) -> bool:
@@ -69,8 +98,8 @@ def to_todo(item: Mapping[str, Any]) -> Todo:
     )
 
 
-def todo_item(todo: Todo) -> dict[str, Any]:
-    return {
+def todo_item(todo: Todo, owner: str | None = None) -> dict[str, Any]:
+    item = {
         **key(todo.id),
         "text": {"S": todo.text},
         "completed": TRUE if todo.completed else FALSE,
@@ -78,6 +107,9 @@ def todo_item(todo: Todo) -> dict[str, Any]:
         "updatedAt": {"S": todo.updated_at},
         "version": {"N": str(todo.version)},
     }
+    if owner is not None:
+        item[OWNER_ATTRIBUTE] = owner_value(owner)
+    return item
 
 
 def filter_completed(completed: bool) -> tuple[str, dict[str, Any]]:

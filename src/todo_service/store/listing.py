@@ -1,51 +1,97 @@
-"""The list: a Scan that follows DynamoDB's pages until the API's page is full."""
+"""The list: DynamoDB's pages followed until the API's page is full.
+
+With TODO_AUTH=none the list is a Scan of the table, in DynamoDB's order, strongly
+consistent. With an owner it is a Query on the owner index (store/table.py), newest first
+(ids grow with time), so a user's pages are stable and meaningful and no Scan runs. A global
+secondary index is read eventually consistently (DynamoDB offers nothing else on one): a todo
+written a moment ago may be missing from the list, never from a get.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from todo_service.domain.todo import Todo
 from todo_service.store import items
-from todo_service.store.table import PARTITION_KEY
+from todo_service.store.table import OWNER_ATTRIBUTE, OWNER_INDEX, PARTITION_KEY
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 # When the list is filtered, DynamoDB's Limit counts items read, not items matched: read a
 # wider page so that a selective filter does not cost one round trip per few todos.
-FILTERED_SCAN_LIMIT: Final = 1000
+FILTERED_READ_LIMIT: Final = 1000
+
+_Read = Callable[..., Awaitable[Mapping[str, Any]]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Page:
     todos: list[Todo]
-    # The id to start the next page after, or None when the scan has reached the end.
+    # The id to start the next page after, or None when the list has reached the end.
     last_id: int | None
 
 
 async def scan_page(
     client: DynamoDBClient, table: str, limit: int, after_id: int | None, completed: bool | None
 ) -> Page:
-    """Up to `limit` todos after `after_id`, following DynamoDB's pages as far as needed.
+    """Up to `limit` of all todos after `after_id`; strongly consistent."""
+    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    start_key = None if after_id is None else items.key(after_id)
+    return await _fill(client.scan, params, {}, limit, start_key, completed)
+
+
+async def query_page(
+    client: DynamoDBClient,
+    table: str,
+    owner: str,
+    limit: int,
+    after_id: int | None,
+    completed: bool | None,
+) -> Page:
+    """Up to `limit` of `owner`'s todos older than `after_id`, newest first."""
+    params: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": OWNER_INDEX,
+        "KeyConditionExpression": f"{items.OWNER_NAME} = :owner",
+        "ExpressionAttributeNames": items.OWNER_NAMES,
+        "ScanIndexForward": False,
+    }
+    owner_key = {OWNER_ATTRIBUTE: items.owner_value(owner)}
+    start_key = None if after_id is None else {**items.key(after_id), **owner_key}
+    return await _fill(
+        client.query, params, {":owner": owner_key[OWNER_ATTRIBUTE]}, limit, start_key, completed
+    )
+
+
+async def _fill(
+    read: _Read,
+    params: dict[str, Any],
+    values: dict[str, Any],
+    limit: int,
+    start_key: Mapping[str, Any] | None,
+    completed: bool | None,
+) -> Page:
+    """Read pages until `limit` todos are found or the reads are done.
 
     A DynamoDB page ends at 1 MB or at `Limit` items read, and a filter can leave it short or
-    empty; we keep reading until the page is full or the scan is done, so a short page always
-    means the end. Reads are strongly consistent: a write shows in the next list.
+    empty; we keep reading until the page is full or the reads are done, so a short page always
+    means the end.
     """
-    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     if completed is not None:
-        params["FilterExpression"], params["ExpressionAttributeValues"] = items.filter_completed(
-            completed
-        )
-    start_key = None if after_id is None else items.key(after_id)
+        params["FilterExpression"], filter_values = items.filter_completed(completed)
+        values = {**values, **filter_values}
+    if values:
+        params["ExpressionAttributeValues"] = values
     todos: list[Todo] = []
     while True:
         wanted = limit - len(todos)
-        params["Limit"] = wanted if completed is None else max(wanted, FILTERED_SCAN_LIMIT)
+        params["Limit"] = wanted if completed is None else max(wanted, FILTERED_READ_LIMIT)
         if start_key is not None:
             params["ExclusiveStartKey"] = start_key
-        answer = await client.scan(**params)
+        answer = await read(**params)
         page_items = answer.get("Items", [])
         todos.extend(items.to_todo(item) for item in page_items[:wanted])
         if len(page_items) > wanted:

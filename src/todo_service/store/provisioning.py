@@ -1,7 +1,12 @@
-"""`create-table`: make sure the service's tables exist and are ACTIVE (idempotent)."""
+"""`create-table`: make sure the service's tables exist and are ACTIVE (idempotent).
+
+A todo table made by an earlier version has no owner index: it is added with UpdateTable
+(DynamoDB backfills it from the existing items, in the background).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
@@ -10,9 +15,11 @@ from botocore.exceptions import ClientError
 from todo_service.store.calls import error_code
 from todo_service.store.table import (
     IDEMPOTENCY_TTL_ATTRIBUTE,
+    OWNER_INDEX,
     create_idempotency_table_request,
     create_table_request,
     idempotency_table_name,
+    owner_index,
 )
 
 if TYPE_CHECKING:
@@ -32,6 +39,8 @@ async def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
     """Create the todo table and its idempotency table unless they exist, wait until both
     are ACTIVE and time to live is on. True if the todo table was created."""
     created = await _ensure(client, create_table_request(table_name))
+    if not created:
+        await _ensure_owner_index(client, table_name)
     await _ensure(client, create_idempotency_table_request(table_name))
     await _enable_time_to_live(client, idempotency_table_name(table_name))
     return created
@@ -63,6 +72,26 @@ async def _ensure(client: DynamoDBClient, request: dict[str, Any]) -> bool:
     )
     log.info("table %s %s and ACTIVE", table_name, "created" if created else "exists")
     return created
+
+
+async def _ensure_owner_index(client: DynamoDBClient, table_name: str) -> None:
+    """Add the owner index to a table that lacks it, and wait until it is ACTIVE."""
+    for _ in range(WAIT_MAX_ATTEMPTS):
+        table = (await client.describe_table(TableName=table_name))["Table"]
+        indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+        index = indexes.get(OWNER_INDEX)
+        if index is None:
+            await client.update_table(
+                TableName=table_name,
+                # The new index's key attributes, both of them (DynamoDB requires it).
+                AttributeDefinitions=create_table_request(table_name)["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": owner_index()}],  # type: ignore[typeddict-item]
+            )
+            log.info("table %s: adding index %s", table_name, OWNER_INDEX)
+        elif index.get("IndexStatus", "ACTIVE") == "ACTIVE":
+            return
+        await asyncio.sleep(WAIT_DELAY_S)
+    raise TimeoutError(f"index {OWNER_INDEX} of table {table_name} did not become ACTIVE")
 
 
 async def _enable_time_to_live(client: DynamoDBClient, table_name: str) -> None:

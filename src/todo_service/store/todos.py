@@ -3,6 +3,10 @@
 Above the store the service speaks in `Todo`s and domain errors only; the item's attributes
 are in `items.py`, the deadline and error translation in `calls.py`, idempotency records in
 `idempotency.py`.
+
+Every operation takes an `owner`: None with TODO_AUTH=none (one shared list, as the
+workshop's), else the caller's Cognito `sub`. An owner sees and changes only their own todos;
+someone else's is TodoNotFound everywhere, decided by each write's own condition.
 """
 
 from __future__ import annotations
@@ -24,10 +28,20 @@ from todo_service.domain.errors import (
 from todo_service.domain.ids import IdGenerator
 from todo_service.domain.todo import Todo, now_iso
 from todo_service.store import items
-from todo_service.store.calls import condition_failed, guarded, update_item, was_retried
+from todo_service.store.calls import (
+    condition_failed,
+    guarded,
+    read_item,
+    update_item,
+    was_retried,
+)
 from todo_service.store.idempotency import IdempotencyStore, digest
-from todo_service.store.listing import Page, scan_page
-from todo_service.store.table import IDEMPOTENCY_PARTITION_KEY, idempotency_table_name
+from todo_service.store.listing import Page, query_page, scan_page
+from todo_service.store.table import (
+    IDEMPOTENCY_PARTITION_KEY,
+    OWNER_INDEX,
+    idempotency_table_name,
+)
 from todo_service.store.toggles import Toggles
 
 if TYPE_CHECKING:
@@ -53,8 +67,12 @@ class TodoRepository:
         table_name: str,
         timeout_s: float,
         ids: IdGenerator | None = None,
+        *,
+        owner_index: bool = False,
     ) -> None:
+        """`owner_index`: whether the owner index must exist (TODO_AUTH=cognito lists by it)."""
         self._client = client
+        self._owner_index = owner_index
         self._table = table_name
         self._records = IdempotencyStore(client, idempotency_table_name(table_name))
         self._timeout_s = timeout_s
@@ -65,31 +83,34 @@ class TodoRepository:
         return guarded(self._timeout_s, f"{self._table} or {self._records.table}")
 
     async def ping(self) -> None:
-        """Raise BackendUnavailable unless both tables exist and are ACTIVE."""
+        """Raise BackendUnavailable unless both tables (and the owner index, when it is
+        needed) exist and are ACTIVE."""
         async with self._guarded():
             for table in (self._table, self._records.table):
                 answer = await self._client.describe_table(TableName=table)
                 status = answer["Table"].get("TableStatus")
                 if status != "ACTIVE":
                     raise BackendUnavailable(f"table {table} is {status}")
+                if self._owner_index and table == self._table:
+                    _check_owner_index(table, answer["Table"])
 
-    async def list(self, limit: int, after_id: int | None, completed: bool | None) -> Page:
+    async def list(
+        self, limit: int, after_id: int | None, completed: bool | None, owner: str | None = None
+    ) -> Page:
         async with self._guarded():
-            return await scan_page(self._client, self._table, limit, after_id, completed)
+            if owner is None:
+                return await scan_page(self._client, self._table, limit, after_id, completed)
+            return await query_page(self._client, self._table, owner, limit, after_id, completed)
 
-    async def get(self, todo_id: int) -> Todo:
+    async def get(self, todo_id: int, owner: str | None = None) -> Todo:
         async with self._guarded():
             item = await self._item(todo_id)
-        if item is None:
+        if item is None or not items.owned_by(item, owner):
             raise TodoNotFound(todo_id)
         return items.to_todo(item)
 
     async def _item(self, todo_id: int) -> Mapping[str, Any] | None:
-        """The stored item, read strongly consistent, or None."""
-        answer = await self._client.get_item(
-            TableName=self._table, Key=items.key(todo_id), ConsistentRead=True
-        )
-        return answer.get("Item")
+        return await read_item(self._client, self._table, todo_id)
 
     def _new_todo(self, text: str) -> Todo:
         """A todo not yet written, with a fresh id (see domain/ids.py)."""
@@ -103,36 +124,38 @@ class TodoRepository:
             version=1,
         )
 
-    async def create(self, text: str) -> Todo:
+    async def create(self, text: str, owner: str | None = None) -> Todo:
         async with self._guarded():
             for _ in range(MAX_CREATE_ATTEMPTS):
                 todo = self._new_todo(text)
-                if await self._put_new(todo, {}):
+                if await self._put_new(todo, owner, {}):
                     return todo
                 # Another process took this id: draw the next one.
         raise Conflict("could not allocate a unique id; try again")
 
-    async def _put_new(self, todo: Todo, extra: dict[str, Any]) -> bool:
+    async def _put_new(self, todo: Todo, owner: str | None, extra: dict[str, Any]) -> bool:
         """Put `todo` if its id is free. False if it is taken, unless by our own lost attempt
         (botocore's retry of a put whose answer was lost finds the first attempt's todo)."""
         try:
             await self._client.put_item(
                 TableName=self._table,
-                Item={**items.todo_item(todo), **extra},
+                Item={**items.todo_item(todo, owner), **extra},
                 ConditionExpression="attribute_not_exists(id)",
             )
             return True
         except ClientError as error:
             if not condition_failed(error):
                 raise
-            return was_retried(error) and await self._holds(todo)
+            return was_retried(error) and await self._holds(todo, owner)
 
-    async def _holds(self, todo: Todo) -> bool:
+    async def _holds(self, todo: Todo, owner: str | None) -> bool:
         """Whether the table holds exactly this new todo (ids never repeat in a process)."""
         item = await self._item(todo.id)
-        return item is not None and items.to_todo(item) == todo
+        return item is not None and items.owned_by(item, owner) and items.to_todo(item) == todo
 
-    async def create_once(self, text: str, idempotency_key: str) -> Created:
+    async def create_once(
+        self, text: str, idempotency_key: str, owner: str | None = None
+    ) -> Created:
         """Create a todo at most once per Idempotency-Key, also when retries race.
 
         Without transactions (dynalite has none), in four single-item conditional writes:
@@ -146,17 +169,19 @@ class TodoRepository:
         3. Mark the record done, if it still names that id.
         4. A record that is done answers from itself and writes nothing, so a retry never
            re-creates a todo that was created and then deleted.
+
+        Keys are scoped to their owner: the same key from two users is two records.
         """
-        key = IdempotencyStore.key_of(idempotency_key)
+        key = IdempotencyStore.key_of(idempotency_key, owner)
         fingerprint = digest(text)
-        owner = False  # whether this request claimed the key (it stays so after a re-point)
+        claimant = False  # whether this request claimed the key (it stays so after a re-point)
         async with self._guarded():
             for _ in range(MAX_CREATE_ATTEMPTS):
                 claim = await self._records.claim(key, self._new_todo(text), fingerprint)
                 if claim is None:
                     continue  # the record expired and vanished between our put and read
                 record, claimed = claim
-                owner = owner or claimed
+                claimant = claimant or claimed
                 if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused(
                         "this Idempotency-Key was used for a different request body; "
@@ -164,17 +189,17 @@ class TodoRepository:
                     )
                 if record.done:
                     return Created(record.todo, replayed=True)
-                if not await self._put_claimed(record.todo, key):
+                if not await self._put_claimed(record.todo, owner, key):
                     await self._records.repoint(key, record.todo.id, self._ids.next_id())
                     continue
                 if await self._records.complete(key, record.todo.id):
-                    return Created(record.todo, replayed=not owner)
+                    return Created(record.todo, replayed=not claimant)
         raise Conflict("could not complete the create for this Idempotency-Key; try again")
 
-    async def _put_claimed(self, todo: Todo, key: dict[str, Any]) -> bool:
+    async def _put_claimed(self, todo: Todo, owner: str | None, key: dict[str, Any]) -> bool:
         """Make the record's todo exist; False if its id is held by an unrelated todo."""
         mark = {IDEMPOTENCY_PARTITION_KEY: key[IDEMPOTENCY_PARTITION_KEY]}
-        if await self._put_new(todo, mark):
+        if await self._put_new(todo, owner, mark):
             return True
         item = await self._item(todo.id)
         # Gone again: it was there a moment ago, so it was created (and someone deleted it).
@@ -189,19 +214,22 @@ class TodoRepository:
         text: str | None = None,
         completed: bool | None = None,
         expected_version: int | None = None,
+        owner: str | None = None,
     ) -> Todo:
         """Set the given fields in one conditional UpdateItem; never creates a todo."""
         values: dict[str, Any] = {":one": items.ONE, ":zero": items.ZERO, ":now": {"S": now_iso()}}
         assignments = ["updatedAt = :now", items.BUMP_VERSION]
-        names = None
+        names: dict[str, str] = {}
         if text is not None:
             assignments.append("#text = :text")
             values[":text"] = {"S": text}
-            names = {"#text": "text"}
+            names["#text"] = "text"
         if completed is not None:
             assignments.append("completed = :completed")
             values[":completed"] = items.TRUE if completed else items.FALSE
-        condition = items.version_condition(expected_version, values)
+        condition = items.owned(
+            items.version_condition(expected_version, values), owner, values, names
+        )
         async with self._guarded():
             attributes = await update_item(
                 self._client,
@@ -213,22 +241,27 @@ class TodoRepository:
                 names,
             )
             if attributes is None:
-                await self._raise_condition_failure(todo_id, expected_version)
+                await self._raise_condition_failure(todo_id, expected_version, owner)
         todo = items.to_todo(attributes)
         self._toggles.remember(todo.id, todo.completed)
         return todo
 
-    async def toggle(self, todo_id: int) -> Todo:
+    async def toggle(self, todo_id: int, owner: str | None = None) -> Todo:
         """Flip `completed` atomically: concurrent toggles each count, none is lost."""
         async with self._guarded():
-            todo = await self._toggles.toggle(self._client, self._table, todo_id)
+            todo = await self._toggles.toggle(self._client, self._table, todo_id, owner)
         if todo is None:
             raise TodoNotFound(todo_id)
         return todo
 
-    async def delete(self, todo_id: int, *, expected_version: int | None = None) -> None:
+    async def delete(
+        self, todo_id: int, *, expected_version: int | None = None, owner: str | None = None
+    ) -> None:
         values: dict[str, Any] = {}
-        condition = items.version_condition(expected_version, values)
+        names: dict[str, str] = {}
+        condition = items.owned(
+            items.version_condition(expected_version, values), owner, values, names
+        )
         params: dict[str, Any] = {
             "TableName": self._table,
             "Key": items.key(todo_id),
@@ -236,6 +269,8 @@ class TodoRepository:
         }
         if values:
             params["ExpressionAttributeValues"] = values
+        if names:
+            params["ExpressionAttributeNames"] = names
         async with self._guarded():
             try:
                 await self._client.delete_item(**params)
@@ -244,22 +279,36 @@ class TodoRepository:
                     raise
                 if was_retried(error) and await self._item(todo_id) is None:
                     return  # our first attempt deleted it; only its answer was lost
-                await self._raise_condition_failure(todo_id, expected_version)
+                await self._raise_condition_failure(todo_id, expected_version, owner)
         self._toggles.forget(todo_id)
 
     async def _raise_condition_failure(
-        self, todo_id: int, expected_version: int | None
+        self, todo_id: int, expected_version: int | None, owner: str | None
     ) -> NoReturn:
         """Tell "no such todo" (404) from "stale version" (412) after a failed condition.
 
         The read only classifies the failure; the write itself was decided by the condition.
+        Someone else's todo is "no such todo": its version is never told.
         """
         if expected_version is None:
             raise TodoNotFound(todo_id)
         item = await self._item(todo_id)
-        if item is None:
+        if item is None or not items.owned_by(item, owner):
             raise TodoNotFound(todo_id)
         current = items.to_todo(item).version
         raise PreconditionFailed(
             f"todo {todo_id} is at version {current}, not {expected_version}: reload and retry"
         )
+
+
+def _check_owner_index(table: str, description: Mapping[str, Any]) -> None:
+    for index in description.get("GlobalSecondaryIndexes", []):
+        if index.get("IndexName") == OWNER_INDEX:
+            status = index.get("IndexStatus", "ACTIVE")
+            if status != "ACTIVE":
+                raise BackendUnavailable(f"index {OWNER_INDEX} of table {table} is {status}")
+            return
+    raise BackendUnavailable(
+        f"table {table} has no index {OWNER_INDEX}, which TODO_AUTH=cognito lists by: "
+        "run `todo-service create-table` to add it"
+    )

@@ -18,7 +18,8 @@ What remains is to assume right as often as possible, so that the common case is
   remembered state stale, which costs one extra call, never a wrong flip.
 
 An N 0/1 flag (written by earlier versions) matches the same conditions and is flipped to a
-BOOL.
+BOOL. With an owner, each flip's condition also names the owner, so someone else's todo is
+refused like a missing one (None, 404) without being read first.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
@@ -35,7 +36,7 @@ from botocore.exceptions import ClientError
 from todo_service.domain.errors import Conflict
 from todo_service.domain.todo import Todo, now_iso
 from todo_service.store import items
-from todo_service.store.calls import condition_failed, was_retried
+from todo_service.store.calls import condition_failed, read_item, was_retried
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -79,50 +80,55 @@ class Toggles:
             if turns.holders == 0:
                 del self._turns[todo_id]
 
-    async def toggle(self, client: DynamoDBClient, table: str, todo_id: int) -> Todo | None:
-        """The flipped todo, or None if there is no such todo."""
+    async def toggle(
+        self, client: DynamoDBClient, table: str, todo_id: int, owner: str | None
+    ) -> Todo | None:
+        """The flipped todo, or None if there is no such todo (of `owner`'s)."""
         async with self._turn(todo_id):
             assumed = self._states.get(todo_id, False)
             for attempt in range(MAX_FLIPS):
-                flipped = await _flip(client, table, todo_id, assumed)
+                flipped = await _flip(client, table, todo_id, assumed, owner)
                 if flipped is not None:
                     self.remember(todo_id, flipped.completed)
                     return flipped
                 if attempt % 2 == 0:
                     assumed = not assumed
                     continue
-                item = await _read(client, table, todo_id)
-                if item is None:
+                item = await read_item(client, table, todo_id)
+                if item is None or not items.owned_by(item, owner):
                     self.forget(todo_id)
                     return None
                 assumed = items.completed_of(item)
         raise Conflict(f"todo {todo_id} changed too often to toggle; try again")
 
 
-async def _read(client: DynamoDBClient, table: str, todo_id: int) -> Mapping[str, Any] | None:
-    answer = await client.get_item(TableName=table, Key=items.key(todo_id), ConsistentRead=True)
-    return answer.get("Item")
-
-
-async def _flip(client: DynamoDBClient, table: str, todo_id: int, completed: bool) -> Todo | None:
-    """Set `completed` to `not completed` if it is `completed`: the todo, or None."""
+async def _flip(
+    client: DynamoDBClient, table: str, todo_id: int, completed: bool, owner: str | None
+) -> Todo | None:
+    """Set `completed` to `not completed` if it is `completed` and `owner`'s: the todo, or None."""
     now = now_iso()
-    state, values = items.filter_completed(completed)
+    state, state_values = items.filter_completed(completed)
+    values: dict[str, Any] = {
+        **state_values,
+        ":target": items.FALSE if completed else items.TRUE,
+        ":now": {"S": now},
+        ":one": items.ONE,
+        ":zero": items.ZERO,
+    }
+    names: dict[str, str] = {}
+    condition = items.owned(f"attribute_exists(id) AND {state}", owner, values, names)
+    params: dict[str, Any] = {
+        "TableName": table,
+        "Key": items.key(todo_id),
+        "UpdateExpression": f"SET completed = :target, updatedAt = :now, {items.BUMP_VERSION}",
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_NEW",
+    }
+    if names:
+        params["ExpressionAttributeNames"] = names
     try:
-        answer = await client.update_item(
-            TableName=table,
-            Key=items.key(todo_id),
-            UpdateExpression=f"SET completed = :target, updatedAt = :now, {items.BUMP_VERSION}",
-            ConditionExpression=f"attribute_exists(id) AND {state}",
-            ExpressionAttributeValues={
-                **values,
-                ":target": items.FALSE if completed else items.TRUE,
-                ":now": {"S": now},
-                ":one": items.ONE,
-                ":zero": items.ZERO,
-            },
-            ReturnValues="ALL_NEW",
-        )
+        answer = await client.update_item(**params)
     except ClientError as error:
         if not condition_failed(error):
             raise
@@ -130,7 +136,7 @@ async def _flip(client: DynamoDBClient, table: str, todo_id: int, completed: boo
             return None
         # botocore sent the flip again after a lost answer. If the first attempt was applied,
         # the todo shows our write (our timestamp, our state): flipping again would undo it.
-        item = await _read(client, table, todo_id)
+        item = await read_item(client, table, todo_id)
         if item is None or item.get("updatedAt", {}).get("S") != now:
             return None
         ours = items.to_todo(item)
