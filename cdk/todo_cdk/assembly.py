@@ -8,7 +8,7 @@ from typing import Final
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from .stack import TodoServiceStack, TodoStackProps
+from .stack import ContextError, TodoServiceStack, TodoStackProps
 
 STACK_NAME: Final = "TodoService"
 
@@ -26,10 +26,15 @@ def build(app: cdk.App, region: str | None = None) -> TodoServiceStack:
             "no AWS region: set AWS_REGION or a profile's region (`aws configure`), "
             "which the cdk CLI passes on as CDK_DEFAULT_REGION"
         )
+    try:
+        props = TodoStackProps.from_context(app.node)
+    except ContextError as error:
+        # One line for the deployer, not a traceback from inside the CDK.
+        raise SystemExit(f"cdk context: {error}") from None
     stack = TodoServiceStack(
         app,
         STACK_NAME,
-        props=TodoStackProps.from_context(app.node),
+        props=props,
         env=cdk.Environment(region=region),
         description="todo-service: DynamoDB table, Fargate API behind an ALB, CloudFront website",
     )

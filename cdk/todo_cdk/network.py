@@ -1,4 +1,4 @@
-"""TodoNetwork: the VPC, and the DynamoDB gateway endpoint limited to the service's table."""
+"""TodoNetwork: the VPC, and the DynamoDB gateway endpoint limited to the service's tables."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class TodoNetwork(Construct):
 
     DynamoDB traffic leaves through the gateway endpoint, never the NAT. The endpoint's policy
     is the second fence after the task role: whatever runs in this VPC may call only the
-    service's operations, only on this table.
+    service's operations, only on its tables and its index.
     """
 
     def __init__(
@@ -60,4 +60,5 @@ class TodoNetwork(Construct):
         )
         # An endpoint policy names its principal "*": who may call is the task role's business,
         # what may pass through this endpoint is this policy's.
-        self.dynamodb_endpoint.add_to_policy(table.service_access([iam.AnyPrincipal()]))
+        for statement in table.service_access([iam.AnyPrincipal()]):
+            self.dynamodb_endpoint.add_to_policy(statement)

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from .network import TodoNetwork
 from .table import TodoTable
+from .user_pool import TodoUserPool
 
 # The Dockerfile's TODO_PORT and EXPOSE.
 CONTAINER_PORT: Final = 8080
@@ -51,6 +52,25 @@ CURSOR_SECRET_LENGTH: Final = 64
 IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", ".tools", "node_modules", ".git")
 
 
+def auth_environment(user_pool: TodoUserPool | None) -> dict[str, str]:
+    """TODO_AUTH and the pool the tokens come from (settings.py reads these names).
+
+    The mode is always explicit, so the task never depends on the service's default. In
+    cognito mode the tasks fetch the pool's keys from Cognito's public endpoint,
+    https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json, over HTTPS
+    through the NAT gateways (the tasks' security group lets all traffic out). The NAT is
+    there anyway for ECR, CloudWatch Logs and Secrets Manager; an interface endpoint for
+    cognito-idp would cost about $15 a month for about one fetch per task (the keys are cached).
+    """
+    if user_pool is None:
+        return {"TODO_AUTH": "none"}
+    return {
+        "TODO_AUTH": "cognito",
+        "TODO_COGNITO_USER_POOL_ID": user_pool.user_pool_id,
+        "TODO_COGNITO_CLIENT_ID": user_pool.client_id,
+    }
+
+
 class TodoApiService(Construct):
     """At least two tasks across the two AZs, scaled on CPU, logging to CloudWatch.
 
@@ -70,6 +90,7 @@ class TodoApiService(Construct):
         min_tasks: int,
         max_tasks: int,
         access_log_bucket: s3.IBucket,
+        user_pool: TodoUserPool | None,
     ) -> None:
         super().__init__(scope, construct_id)
         vpc = network.vpc
@@ -100,7 +121,8 @@ class TodoApiService(Construct):
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description="todo-service tasks: the DynamoDB operations the service calls",
         )
-        self.task_role.add_to_policy(table.service_access())
+        for statement in table.service_access():
+            self.task_role.add_to_policy(statement)
 
         task_definition = ecs.FargateTaskDefinition(
             self,
@@ -130,6 +152,7 @@ class TodoApiService(Construct):
                 "TODO_TABLE_NAME": table.table_name,
                 "AWS_REGION": cdk.Stack.of(self).region,
                 # No TODO_CORS_ORIGINS: the page and the API share CloudFront's origin.
+                **auth_environment(user_pool),
             },
             secrets={"TODO_CURSOR_SECRET": ecs.Secret.from_secrets_manager(self.cursor_secret)},
             logging=ecs.LogDrivers.aws_logs(stream_prefix="api", log_group=self.log_group),
@@ -218,8 +241,9 @@ class TodoApiService(Construct):
             [
                 NagPackSuppression(
                     id="AwsSolutions-ECS2",
-                    reason="The environment holds only the table name and region, which are "
-                    "not secret; the one secret, TODO_CURSOR_SECRET, comes from Secrets Manager.",
+                    reason="The environment holds only the table name, the region and the "
+                    "auth mode with the user pool and app client ids, none of them secret; the "
+                    "one secret, TODO_CURSOR_SECRET, comes from Secrets Manager.",
                 )
             ],
         )

@@ -18,15 +18,21 @@ _ATTRIBUTE_TYPES: Final = {
     "N": dynamodb.AttributeType.NUMBER,
     "B": dynamodb.AttributeType.BINARY,
 }
-# The IAM actions for exactly the DynamoDB operations the service calls at run time. Both the
-# task role and the VPC endpoint policy grant these and nothing else.
-SERVICE_ACTIONS: Final = tuple(
-    sorted(f"dynamodb:{operation}" for operation in definition.SERVICE_OPERATIONS)
-)
+
+
+def _actions(operations: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(f"dynamodb:{operation}" for operation in operations))
+
+
+# The IAM actions for exactly the DynamoDB operations the service calls at run time, split by
+# the resource they act on. Both the task role and the VPC endpoint policy grant these and
+# nothing else: the table operations on the two tables, Query on the owner index alone.
+TABLE_ACTIONS: Final = _actions(definition.TABLE_OPERATIONS)
+OWNER_INDEX_ACTIONS: Final = _actions(definition.OWNER_INDEX_OPERATIONS)
 
 
 class TodoTable(Construct):
-    """The todo table: key schema and billing from `todo_service.store.table`, kept safe from loss.
+    """The todo table: keys, index and billing from `todo_service.store.table`, kept from loss.
 
     `table_name=None` lets CloudFormation name it. The table outlives its stack (retain and
     deletion protection), so with a fixed name the old table must be removed before the stack
@@ -55,6 +61,7 @@ class TodoTable(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self.owner_index_arn = self._add_owner_index()
         # Idempotency-Key records (see `todo_service.store.table`): named after the todo table, as
         # the service derives it, and emptied by DynamoDB's TTL. They only matter for a day,
         # so the table goes with the stack; PITR and encryption still apply to user data.
@@ -75,19 +82,61 @@ class TodoTable(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
+    def _add_owner_index(self) -> str:
+        """Declare the owner index exactly as `create-table` creates it; return its ARN.
+
+        Names, key schema, attribute types and projection are all read from `owner_index()`
+        and `create_table_request()`, so the deployed index is the one the tests run against.
+        On an existing stack CloudFormation adds it in place; DynamoDB backfills it from the
+        table (todos without an `owner` are left out: the index is sparse).
+        """
+        index = definition.owner_index()
+        attribute_types = {
+            attribute["AttributeName"]: attribute["AttributeType"]
+            for attribute in definition.create_table_request("any")["AttributeDefinitions"]
+        }
+        keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+
+        def key(role: str) -> dynamodb.Attribute:
+            name = keys[role]
+            return dynamodb.Attribute(name=name, type=_ATTRIBUTE_TYPES[attribute_types[name]])
+
+        projection = index["Projection"]
+        self.table.add_global_secondary_index(
+            index_name=index["IndexName"],
+            partition_key=key("HASH"),
+            sort_key=key("RANGE"),
+            projection_type=dynamodb.ProjectionType[projection["ProjectionType"]],
+            non_key_attributes=projection.get("NonKeyAttributes"),
+        )
+        # IAM names an index as <table ARN>/index/<name>: Query is granted on this alone.
+        return f"{self.table.table_arn}/index/{index['IndexName']}"
+
     @property
     def table_name(self) -> str:
         return self.table.table_name
 
-    def service_access(self, principals: Sequence[iam.IPrincipal] = ()) -> iam.PolicyStatement:
-        """Allow the service's operations on its two tables alone.
+    def service_access(
+        self, principals: Sequence[iam.IPrincipal] = ()
+    ) -> tuple[iam.PolicyStatement, iam.PolicyStatement]:
+        """Allow the service's operations on its own resources alone, each on its own.
 
-        The tables have no secondary indexes (see `todo_service.store.table`), so their ARNs are the
-        whole resource list: no `index/*` pattern, no wildcard.
+        The table operations on the two tables' ARNs; Query on the owner index's ARN only (a
+        Query on an index is authorized against the index, not the table). No `index/*`
+        pattern, no wildcard: an index added later gets no access until it is named here.
         """
-        return iam.PolicyStatement(
-            sid="TodoServiceTableAccess",
-            principals=list(principals) or None,
-            actions=list(SERVICE_ACTIONS),
-            resources=[self.table.table_arn, self.idempotency_table.table_arn],
+        who = list(principals) or None
+        return (
+            iam.PolicyStatement(
+                sid="TodoServiceTableAccess",
+                principals=who,
+                actions=list(TABLE_ACTIONS),
+                resources=[self.table.table_arn, self.idempotency_table.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="TodoServiceOwnerIndexQuery",
+                principals=who,
+                actions=list(OWNER_INDEX_ACTIONS),
+                resources=[self.owner_index_arn],
+            ),
         )

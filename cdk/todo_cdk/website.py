@@ -19,6 +19,7 @@ from todo_service.web_policy import (
     INDEX_FILE,
     PAGE_SECURITY_HEADERS,
     STATIC_CACHE_CONTROL,
+    SignIn,
     config_js,
     content_security_policy,
 )
@@ -46,8 +47,13 @@ def _enum_member(enum: type[_E], header_value: str) -> _E:
     return member
 
 
-def page_headers_policy(scope: Construct, construct_id: str) -> cloudfront.ResponseHeadersPolicy:
-    """The page's headers exactly as `todo_service.web_policy` defines them for every server."""
+def page_headers_policy(
+    scope: Construct, construct_id: str, sign_in: SignIn | None
+) -> cloudfront.ResponseHeadersPolicy:
+    """The page's headers exactly as `todo_service.web_policy` defines them for every server.
+
+    With `sign_in`, the policy lets the page call Cognito's endpoint too (connect-src).
+    """
     headers = PAGE_SECURITY_HEADERS
     # CloudFront can only send "nosniff"; anything else in web_policy must fail synthesis.
     if headers["X-Content-Type-Options"] != "nosniff":
@@ -59,7 +65,7 @@ def page_headers_policy(scope: Construct, construct_id: str) -> cloudfront.Respo
         security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
             content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                 # The policy `todo-service web` sends with the page, for a same-origin API.
-                content_security_policy=content_security_policy(SAME_ORIGIN),
+                content_security_policy=content_security_policy(SAME_ORIGIN, sign_in),
                 override=True,
             ),
             content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
@@ -102,7 +108,8 @@ class TodoWebsite(Construct):
     the API's paths go to the internal load balancer through a VPC origin, uncached, with
     every method, query string and header but Host passed on. config.js is generated here,
     never taken from disk, by the page server's own `config_js`, and names the same origin
-    ("") since the API is behind this distribution too.
+    ("") since the API is behind this distribution too, and the user pool to sign in to
+    (`sign_in`; None when the API needs no sign-in).
     """
 
     def __init__(
@@ -113,6 +120,7 @@ class TodoWebsite(Construct):
         web_directory: Path,
         api_load_balancer: elbv2.IApplicationLoadBalancer,
         access_log_bucket: s3.IBucket,
+        sign_in: SignIn | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -128,7 +136,7 @@ class TodoWebsite(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
-        page_headers = page_headers_policy(self, "PageHeaders")
+        page_headers = page_headers_policy(self, "PageHeaders", sign_in)
 
         api_origin = origins.VpcOrigin.with_application_load_balancer(
             api_load_balancer,
@@ -171,7 +179,9 @@ class TodoWebsite(Construct):
             sources=[
                 # A config.js left on disk by local use must never shadow the generated one.
                 s3deploy.Source.asset(str(web_directory), exclude=[CONFIG_FILE]),
-                s3deploy.Source.data(CONFIG_FILE, config_js(SAME_ORIGIN).decode()),
+                # The pool and client ids are tokens here: Source.data writes markers in their
+                # place, which the deployment function replaces with the deployed values.
+                s3deploy.Source.data(CONFIG_FILE, config_js(SAME_ORIGIN, sign_in).decode()),
             ],
             # The file names carry no content hash, so browsers revalidate (cheaply, by ETag)
             # and every deployment invalidates CloudFront's copies.

@@ -44,10 +44,13 @@ def offline_environment(extra: Mapping[str, str] | None = None) -> dict[str, str
     )
 
 
-def cdk_synth(
-    python: Path | str, outdir: Path, extra_env: Mapping[str, str] | None = None
-) -> float:
-    """Run `cdk synth` of cdk/app.py with `python` into `outdir`; the seconds it took."""
+def run_cdk_synth(
+    python: Path | str,
+    outdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    context: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `cdk synth` of cdk/app.py with `python` into `outdir`, `-c` for each of `context`."""
     if not CDK_CLI.is_file():
         pytest.skip("the aws-cdk CLI is missing: run `npm ci` at the repository root")
     command = [
@@ -60,8 +63,9 @@ def cdk_synth(
         "--no-notices",
         "--quiet",
     ]
-    started = time.monotonic()
-    result = subprocess.run(
+    for key, value in (context or {}).items():
+        command += ["--context", f"{key}={value}"]
+    return subprocess.run(
         command,
         cwd=CDK_DIR,
         env=offline_environment(extra_env),
@@ -70,5 +74,13 @@ def cdk_synth(
         timeout=SYNTH_TIMEOUT_S,
         check=False,
     )
+
+
+def cdk_synth(
+    python: Path | str, outdir: Path, extra_env: Mapping[str, str] | None = None
+) -> float:
+    """Run `cdk synth` of cdk/app.py with `python` into `outdir`; the seconds it took."""
+    started = time.monotonic()
+    result = run_cdk_synth(python, outdir, extra_env)
     assert result.returncode == 0, f"cdk synth failed:\n{result.stdout}\n{result.stderr}"
     return time.monotonic() - started

@@ -61,11 +61,9 @@ def _validation_failures(outdir: Path) -> str:
     return "\n".join(lines)
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    outdir = tmp_path_factory.mktemp("cdk.out")
+def _synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     started = time.monotonic()
-    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
+    app = cdk.App(context=cdk_json_context() | context, outdir=str(outdir))
     stack = build(app, region=REGION)
     try:
         template = Template.from_stack(stack)
@@ -79,6 +77,26 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         outdir=outdir,
         seconds=time.monotonic() - started,
     )
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The stack as `cdk deploy` makes it by default: TODO_AUTH=cognito, with a user pool."""
+    return _synthesize(tmp_path_factory.mktemp("cdk.out"), {})
+
+
+@pytest.fixture(scope="session")
+def synthesized_without_auth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The stack deployed with `-c todo:auth=none`: no user pool, the API open to all."""
+    return _synthesize(tmp_path_factory.mktemp("cdk.out-none"), {"todo:auth": "none"})
+
+
+@pytest.fixture(scope="session", params=["cognito", "none"])
+def synthesized_each_mode(request: pytest.FixtureRequest) -> Synthesized:
+    """Each auth mode's stack in turn, for what must hold in both."""
+    name = "synthesized" if request.param == "cognito" else "synthesized_without_auth"
+    stack: Synthesized = request.getfixturevalue(name)
+    return stack
 
 
 @pytest.fixture(scope="session")

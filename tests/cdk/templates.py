@@ -45,6 +45,13 @@ def table_keyed_by(synthesized: Synthesized, key: str) -> tuple[str, dict[str, A
     )
 
 
+def container_environment(synthesized: Synthesized) -> dict[str, Any]:
+    """The API container's environment, by variable name."""
+    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    return {e["Name"]: e["Value"] for e in container["Environment"]}
+
+
 def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 

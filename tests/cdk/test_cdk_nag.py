@@ -14,6 +14,8 @@ ACCEPTED_FINDINGS = {
     "AwsSolutions-CFR1",  # no geo restriction
     "AwsSolutions-CFR2",  # no WAF by default
     "AwsSolutions-CFR4",  # the default CloudFront certificate's TLS floor
+    "AwsSolutions-COG2",  # MFA optional, as issue 12 asks
+    "AwsSolutions-COG8",  # no Plus feature plan (threat protection) by default
     "AwsSolutions-ECS2",  # non-secret environment variables
     "AwsSolutions-IAM4",  # CDK's BucketDeployment function: basic Lambda logging
     "AwsSolutions-IAM5",  # ecr:GetAuthorizationToken; CDK's BucketDeployment function
@@ -30,19 +32,30 @@ def _suppressions(synthesized: Synthesized) -> list[dict[str, Any]]:
     return rules
 
 
-def test_aws_solutions_checks_report_no_unsuppressed_error(synthesized: Synthesized) -> None:
-    errors = synthesized.annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+def test_aws_solutions_checks_report_no_unsuppressed_error(
+    synthesized_each_mode: Synthesized,
+) -> None:
+    annotations = synthesized_each_mode.annotations
+    errors = annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
     assert [e["entry"]["data"] for e in errors] == []
 
 
-def test_aws_solutions_checks_report_no_unsuppressed_warning(synthesized: Synthesized) -> None:
-    warnings = synthesized.annotations.find_warning("*", Match.string_like_regexp(".*"))
+def test_aws_solutions_checks_report_no_unsuppressed_warning(
+    synthesized_each_mode: Synthesized,
+) -> None:
+    warnings = synthesized_each_mode.annotations.find_warning("*", Match.string_like_regexp(".*"))
     assert [w["entry"]["data"] for w in warnings] == []
 
 
 def test_aws_solutions_checks_ran(synthesized: Synthesized) -> None:
     # cdk-nag records its suppressions in the template; none would mean it never looked.
     assert {rule["id"] for rule in _suppressions(synthesized)} == ACCEPTED_FINDINGS
+
+
+def test_only_the_user_pools_findings_go_with_it(synthesized_without_auth: Synthesized) -> None:
+    cognito_rules = {rule for rule in ACCEPTED_FINDINGS if rule.startswith("AwsSolutions-COG")}
+    found = {rule["id"] for rule in _suppressions(synthesized_without_auth)}
+    assert found == ACCEPTED_FINDINGS - cognito_rules
 
 
 def test_every_suppression_carries_a_written_reason(synthesized: Synthesized) -> None:

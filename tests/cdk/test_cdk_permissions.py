@@ -3,6 +3,8 @@
 The operations are derived from the source of the store's serving modules, the only code that
 talks to DynamoDB while the service runs, so a new call there without a grant (the workshop
 forgot PutItem and DeleteItem), or a grant that no code uses, fails here in either direction.
+Each operation is granted on its own resources only: the table operations on the two tables,
+Query on the owner index (`<table ARN>/index/byOwner`), as `store/table.py` splits them.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ import inspect
 from typing import Any
 
 import botocore.session
-import pytest
 
 from todo_service.store import calls, idempotency, listing, todos, toggles
-from todo_service.store.table import IDEMPOTENCY_PARTITION_KEY, PARTITION_KEY, SERVICE_OPERATIONS
+from todo_service.store.table import (
+    IDEMPOTENCY_PARTITION_KEY,
+    OWNER_INDEX,
+    OWNER_INDEX_OPERATIONS,
+    PARTITION_KEY,
+    SERVICE_OPERATIONS,
+    TABLE_OPERATIONS,
+)
 
 from .templates import Synthesized, arn_of, as_list, only, ref, table_keyed_by
 
@@ -87,49 +95,66 @@ def _statements_of_role(synthesized: Synthesized, role_id: str) -> list[dict[str
     return statements
 
 
-@pytest.fixture(scope="module")
-def expected_actions() -> set[str]:
-    return {f"dynamodb:{operation}" for operation in SERVICE_OPERATIONS}
+def _actions(operations: frozenset[str]) -> frozenset[str]:
+    return frozenset(f"dynamodb:{operation}" for operation in operations)
 
 
 def _table_arns(synthesized: Synthesized) -> list[Any]:
-    """The todo table's ARN, then its idempotency table's: all the service may touch."""
+    """The todo table's ARN, then its idempotency table's: all the table operations may touch."""
     todo_id, _ = table_keyed_by(synthesized, PARTITION_KEY)
     idempotency_id, _ = table_keyed_by(synthesized, IDEMPOTENCY_PARTITION_KEY)
     return [arn_of(todo_id), arn_of(idempotency_id)]
+
+
+def _owner_index_arn(synthesized: Synthesized) -> dict[str, Any]:
+    """IAM's name for the owner index: `<todo table ARN>/index/byOwner`, nothing wider."""
+    todo_id, _ = table_keyed_by(synthesized, PARTITION_KEY)
+    return {"Fn::Join": ["", [arn_of(todo_id), f"/index/{OWNER_INDEX}"]]}
+
+
+def _expected_grants(synthesized: Synthesized) -> list[tuple[frozenset[str], list[Any]]]:
+    """(actions, resources) of each statement the service's fences must hold, and only these."""
+    return [
+        (_actions(TABLE_OPERATIONS), _table_arns(synthesized)),
+        (_actions(OWNER_INDEX_OPERATIONS), [_owner_index_arn(synthesized)]),
+    ]
+
+
+def _grant(statement: dict[str, Any]) -> tuple[frozenset[str], list[Any]]:
+    return frozenset(as_list(statement["Action"])), as_list(statement["Resource"])
 
 
 def test_service_operations_are_exactly_what_the_repository_calls() -> None:
     assert operations_called_by_repository() == set(SERVICE_OPERATIONS)
 
 
-def test_task_role_may_call_exactly_the_service_operations_on_the_table_alone(
-    synthesized: Synthesized, expected_actions: set[str]
+def test_table_and_index_operations_split_the_service_operations_without_overlap() -> None:
+    # Every operation has one home: an operation in both sets would be granted on both.
+    assert not TABLE_OPERATIONS & OWNER_INDEX_OPERATIONS
+    assert TABLE_OPERATIONS | OWNER_INDEX_OPERATIONS == SERVICE_OPERATIONS
+    assert {"Query"} == OWNER_INDEX_OPERATIONS
+
+
+def test_task_role_may_call_the_table_operations_on_the_tables_and_query_on_the_index_alone(
+    synthesized_each_mode: Synthesized,
 ) -> None:
-    table_arns = _table_arns(synthesized)
+    synthesized = synthesized_each_mode
     _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
     task_role_id = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = _statements_of_role(synthesized, task_role_id)
-    granted = {
-        action
-        for statement in statements
-        if statement["Effect"] == "Allow"
-        for action in as_list(statement["Action"])
-    }
-    # The task role holds nothing but the table access: derived and granted sets are equal.
-    assert (
-        granted
-        == expected_actions
-        == {f"dynamodb:{op}" for op in operations_called_by_repository()}
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    # The task role holds nothing but these two grants: no more actions, no wider resource.
+    assert sorted(map(_grant, statements), key=str) == sorted(
+        _expected_grants(synthesized), key=str
     )
-    for statement in statements:
-        assert as_list(statement["Resource"]) == table_arns
+    granted = {action for statement in statements for action in as_list(statement["Action"])}
+    assert granted == _actions(SERVICE_OPERATIONS)
 
 
-def test_no_policy_grants_dynamodb_on_any_resource_but_the_table(
+def test_no_policy_grants_dynamodb_on_any_resource_but_the_tables_and_the_index(
     synthesized: Synthesized,
 ) -> None:
-    table_arns = _table_arns(synthesized)
+    expected = _expected_grants(synthesized)
     documents = [
         p["Properties"]["PolicyDocument"]
         for p in synthesized.resources("AWS::IAM::Policy").values()
@@ -141,23 +166,25 @@ def test_no_policy_grants_dynamodb_on_any_resource_but_the_table(
     for statement in granting:
         assert "*" not in as_list(statement["Action"])
         assert not any(a.endswith("*") for a in _dynamodb_actions(statement))
-        assert as_list(statement["Resource"]) == table_arns
+        assert not any("*" in str(resource) for resource in as_list(statement["Resource"]))
+        assert _grant(statement) in expected, statement
 
 
-def test_dynamodb_endpoint_lets_through_only_the_service_operations_on_the_table(
-    synthesized: Synthesized, expected_actions: set[str]
+def test_dynamodb_endpoint_lets_through_only_the_service_operations_on_their_resources(
+    synthesized_each_mode: Synthesized,
 ) -> None:
-    table_arns = _table_arns(synthesized)
+    synthesized = synthesized_each_mode
     _, endpoint = only(synthesized.resources("AWS::EC2::VPCEndpoint"))
     props = endpoint["Properties"]
     assert props["VpcEndpointType"] == "Gateway"
     assert props["ServiceName"]["Fn::Join"][1][-1] == ".dynamodb"
-    (statement,) = props["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert set(as_list(statement["Action"])) == expected_actions
-    assert as_list(statement["Resource"]) == table_arns
+    statements = props["PolicyDocument"]["Statement"]
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    assert sorted(map(_grant, statements), key=str) == sorted(
+        _expected_grants(synthesized), key=str
+    )
     # The principal is everyone in the VPC: the endpoint fences what, the role fences who.
-    assert statement["Principal"] == {"AWS": "*"}
+    assert all(statement["Principal"] == {"AWS": "*"} for statement in statements)
 
 
 def test_dynamodb_endpoint_serves_the_private_subnets_where_the_tasks_run(

@@ -9,10 +9,12 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk.assertions import Match, Template
 
-from todo_cdk.stack import REPOSITORY_ROOT, TodoStackProps
+from todo_cdk.stack import AUTH_MODES, REPOSITORY_ROOT, TodoStackProps
+from todo_service import settings
 from todo_service.run.server import SHUTDOWN_GRACE_S
 
-from .templates import Synthesized, only, ref
+from .cli import REGION
+from .templates import Synthesized, container_environment, only, ref
 
 
 def test_load_balancer_checks_task_health_on_healthz(template: Template) -> None:
@@ -70,16 +72,79 @@ def test_task_count_scales_between_two_and_six_on_cpu(synthesized: Synthesized) 
 
 
 def test_container_gets_table_region_and_the_shared_cursor_secret(
-    synthesized: Synthesized,
+    synthesized_each_mode: Synthesized,
 ) -> None:
+    synthesized = synthesized_each_mode
     secret_id, _ = only(synthesized.resources("AWS::SecretsManager::Secret"))
     _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
     (container,) = task["Properties"]["ContainerDefinitions"]
-    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
-    assert set(environment) == {"TODO_TABLE_NAME", "AWS_REGION"}
+    environment = container_environment(synthesized)
+    assert {"TODO_TABLE_NAME", "AWS_REGION"} <= set(environment)
     assert environment["AWS_REGION"] == "us-east-1"
     assert container["Secrets"] == [{"Name": "TODO_CURSOR_SECRET", "ValueFrom": ref(secret_id)}]
     assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+
+
+def test_container_verifies_tokens_of_the_stacks_own_pool_and_client_by_default(
+    synthesized: Synthesized,
+) -> None:
+    pool_id, _ = only(synthesized.resources("AWS::Cognito::UserPool"))
+    client_id, _ = only(synthesized.resources("AWS::Cognito::UserPoolClient"))
+    environment = container_environment(synthesized)
+    assert set(environment) == {
+        "TODO_TABLE_NAME",
+        "AWS_REGION",
+        "TODO_AUTH",
+        "TODO_COGNITO_USER_POOL_ID",
+        "TODO_COGNITO_CLIENT_ID",
+    }
+    assert environment["TODO_AUTH"] == "cognito"
+    assert environment["TODO_COGNITO_USER_POOL_ID"] == ref(pool_id)
+    assert environment["TODO_COGNITO_CLIENT_ID"] == ref(client_id)
+    # The deployed tasks verify against Cognito's own issuer and keys: no local override.
+    assert "TODO_COGNITO_JWKS_URL" not in environment
+
+
+def test_container_is_told_there_is_no_sign_in_without_auth(
+    synthesized_without_auth: Synthesized,
+) -> None:
+    environment = container_environment(synthesized_without_auth)
+    assert set(environment) == {"TODO_TABLE_NAME", "AWS_REGION", "TODO_AUTH"}
+    assert environment["TODO_AUTH"] == "none"
+
+
+def _as_deployed(environment: dict[str, object], synthesized: Synthesized) -> dict[str, str]:
+    """The container's environment with each reference replaced by a value of its kind."""
+    deployed = {
+        "AWS::DynamoDB::Table": "TodoTable",
+        "AWS::Cognito::UserPool": f"{REGION}_AbC123xyz",
+        "AWS::Cognito::UserPoolClient": "4tq1example0client0id0abc1",
+    }
+    resources = synthesized.template.to_json()["Resources"]
+    return {
+        name: value if isinstance(value, str) else deployed[resources[value["Ref"]]["Type"]]
+        for name, value in environment.items()
+    }
+
+
+def test_service_starts_in_the_mode_and_with_the_pool_the_stack_configures(
+    synthesized_each_mode: Synthesized,
+) -> None:
+    synthesized = synthesized_each_mode
+    environment = _as_deployed(container_environment(synthesized), synthesized)
+    # The service's own reading of its environment: a misspelt variable name here would
+    # leave it in the default mode, or stop it with "TODO_AUTH=cognito needs ...".
+    loaded = settings.settings_from_env(environment | {"TODO_CURSOR_SECRET": "x" * 64})
+    if synthesized.stack.users is None:
+        assert loaded.auth_mode == "none"
+    else:
+        assert loaded.auth_mode == "cognito"
+        assert loaded.cognito_user_pool_id == f"{REGION}_AbC123xyz"
+        assert loaded.cognito_client_id == "4tq1example0client0id0abc1"
+
+
+def test_stack_offers_exactly_the_services_auth_modes() -> None:
+    assert set(AUTH_MODES) == set(settings.AUTH_MODES)
 
 
 def test_cursor_secret_is_long_enough_for_the_service(synthesized: Synthesized) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli import REGION, cdk_synth
+from .cli import REGION, cdk_synth, run_cdk_synth
 
 
 def assert_is_the_todo_stack(outdir: Path) -> dict[str, Any]:
@@ -18,7 +18,15 @@ def assert_is_the_todo_stack(outdir: Path) -> dict[str, Any]:
         "id",
         "idempotencyKey",
     ]
-    assert set(template["Outputs"]) >= {"WebsiteUrl", "ApiUrl", "TableName", "Region"}
+    # The default deployment signs users in: the pool's ids are among the outputs.
+    assert set(template["Outputs"]) >= {
+        "WebsiteUrl",
+        "ApiUrl",
+        "TableName",
+        "Region",
+        "UserPoolId",
+        "UserPoolClientId",
+    }
     # cdk.json turns version reporting off: no AWS::CDK::Metadata resource reports home.
     assert all(r["Type"] != "AWS::CDK::Metadata" for r in template["Resources"].values())
     manifest = json.loads((outdir / "manifest.json").read_text())
@@ -34,3 +42,11 @@ def test_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
     seconds = cdk_synth(sys.executable, outdir)
     print(f"cdk synth took {seconds:.1f} s")
     assert_is_the_todo_stack(outdir)
+
+
+def test_cdk_cli_refuses_an_unknown_auth_mode_in_one_line(tmp_path: Path) -> None:
+    result = run_cdk_synth(sys.executable, tmp_path / "cdk.out", context={"todo:auth": "open"})
+    assert result.returncode != 0
+    assert "cdk context: todo:auth='open' must be one of cognito, none" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cdk.out" / "TodoService.template.json").exists()

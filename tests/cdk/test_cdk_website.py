@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import shutil
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import pytest
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk.assertions import Match, Template
 
 from todo_cdk.website import API_PATH_PATTERNS
 from todo_service.api.openapi import openapi_document
 from todo_service.web_policy import (
+    CONFIG_FILE,
     PAGE_SECURITY_HEADERS,
     STATIC_CACHE_CONTROL,
+    SignIn,
+    cognito_endpoint,
     config_js,
     content_security_policy,
 )
 
+from .cli import REGION
 from .templates import Synthesized, only, ref
+
+COGNITO_ORIGIN = "https://cognito-idp.us-east-1.amazonaws.com"
 
 PUBLIC_ACCESS_BLOCKED = {
     "BlockPublicAcls": True,
@@ -89,31 +101,59 @@ def test_website_bucket_is_read_by_cloudfront_alone_through_origin_access_contro
     assert "AWS:SourceArn" in str(allows[0]["Condition"])
 
 
-def test_page_is_served_over_https_with_its_security_headers(synthesized: Synthesized) -> None:
+def _page_policy(synthesized: Synthesized) -> dict[str, Any]:
+    """The response headers policy of the page (the distribution's default behaviour)."""
+    headers_id = _distribution(synthesized)["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
+    policy: dict[str, Any] = synthesized.resources("AWS::CloudFront::ResponseHeadersPolicy")[
+        headers_id["Ref"]
+    ]["Properties"]["ResponseHeadersPolicyConfig"]
+    return policy
+
+
+def _content_security_policy(synthesized: Synthesized) -> str:
+    security = _page_policy(synthesized)["SecurityHeadersConfig"]
+    policy: str = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    return policy
+
+
+def test_page_is_served_over_https_with_its_security_headers(
+    synthesized_each_mode: Synthesized,
+) -> None:
+    synthesized = synthesized_each_mode
     config = _distribution(synthesized)
     default = config["DefaultCacheBehavior"]
     assert default["ViewerProtocolPolicy"] == "redirect-to-https"
     assert config["DefaultRootObject"] == "index.html"
-    headers_id = default["ResponseHeadersPolicyId"]["Ref"]
-    headers = synthesized.resources("AWS::CloudFront::ResponseHeadersPolicy")[headers_id]
-    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    policy = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-    assert policy == content_security_policy("")
-    assert "connect-src 'self';" in policy
-    assert "unsafe-inline" not in policy
+    headers = _page_policy(synthesized)
+    security = headers["SecurityHeadersConfig"]
+    # Its exact value per mode is checked below; in no mode may anything inline run.
+    assert "unsafe-inline" not in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
     sent = {
         "X-Content-Type-Options": "nosniff" if security["ContentTypeOptions"] else None,
         "X-Frame-Options": security["FrameOptions"]["FrameOption"],
         "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
-    } | {
-        item["Header"]: item["Value"]
-        for item in headers["Properties"]["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"][
-            "Items"
-        ]
-    }
+    } | {item["Header"]: item["Value"] for item in headers["CustomHeadersConfig"]["Items"]}
     # Every page header of web_policy (Cross-Origin-Opener-Policy among them), as it says.
     assert {name: sent.get(name) for name in PAGE_SECURITY_HEADERS} == dict(PAGE_SECURITY_HEADERS)
+
+
+def test_page_may_call_cognitos_endpoint_for_sign_in_and_nothing_else_foreign(
+    synthesized: Synthesized,
+) -> None:
+    policy = _content_security_policy(synthesized)
+    # The endpoint config.js names, by the policy `todo-service web` sends for it.
+    sign_in = SignIn(REGION, "any-pool", "any-client", cognito_endpoint(REGION))
+    assert policy == content_security_policy("", sign_in)
+    assert f"connect-src 'self' {COGNITO_ORIGIN};" in policy
+
+
+def test_page_may_call_its_own_origin_alone_without_auth(
+    synthesized_without_auth: Synthesized,
+) -> None:
+    policy = _content_security_policy(synthesized_without_auth)
+    assert policy == content_security_policy("")
+    assert "connect-src 'self';" in policy
 
 
 def test_api_paths_go_uncached_to_the_internal_load_balancer_with_every_method(
@@ -155,24 +195,102 @@ def test_distribution_logs_access(template: Template) -> None:
     )
 
 
+def _generated_config(synthesized: Synthesized) -> tuple[Path, dict[str, Any]]:
+    """The staged config.js and the markers the deployment replaces in it at deploy time."""
+    _, deployment = only(synthesized.resources("Custom::CDKBucketDeployment"))
+    props = deployment["Properties"]
+    sources = [
+        (synthesized.outdir / f"asset.{key.removesuffix('.zip')}", markers)
+        for key, markers in zip(props["SourceObjectKeys"], props["SourceMarkers"], strict=True)
+    ]
+    # Exactly one source holds config.js: the generated one (web/'s own is left out).
+    ((directory, markers),) = [s for s in sources if (s[0] / CONFIG_FILE).is_file()]
+    return directory / CONFIG_FILE, markers
+
+
 def test_page_and_generated_config_are_deployed_and_cloudfront_invalidated(
-    synthesized: Synthesized,
+    synthesized_each_mode: Synthesized,
 ) -> None:
+    synthesized = synthesized_each_mode
     _, deployment = only(synthesized.resources("Custom::CDKBucketDeployment"))
     props = deployment["Properties"]
     assert len(props["SourceObjectKeys"]) == 2  # web/, and the generated config.js
     assert props["DistributionPaths"] == ["/*"]
     assert props["Prune"] is True
     assert props["RetainOnDelete"] is False  # so that the stack can delete the website bucket
-    # The generated config.js names the same origin; the stale one on disk is left out.
-    staged = list(synthesized.outdir.glob("asset.*/config.js"))
-    assert [p.read_bytes() for p in staged] == [config_js("")]
-    assert staged[0].read_text().startswith('window.TODO_CONFIG = {"apiBaseUrl": "",')
+    # The stale config.js on disk is left out: the only one staged is the generated one.
+    staged = list(synthesized.outdir.glob(f"asset.*/{CONFIG_FILE}"))
+    config_file, _ = _generated_config(synthesized)
+    assert staged == [config_file]
+    assert config_file.read_text().startswith('window.TODO_CONFIG = {"apiBaseUrl": "",')
     # No content hashes in the file names: browsers revalidate, as with `todo-service web`.
     assert props["SystemMetadata"] == {"cache-control": STATIC_CACHE_CONTROL}
 
 
-def test_outputs_name_the_website_the_api_and_the_table(synthesized: Synthesized) -> None:
+def test_generated_config_names_no_pool_without_auth(
+    synthesized_without_auth: Synthesized,
+) -> None:
+    config_file, markers = _generated_config(synthesized_without_auth)
+    assert config_file.read_bytes() == config_js("")
+    assert markers == {}
+
+
+@pytest.fixture
+def deployment_function(monkeypatch: pytest.MonkeyPatch, synthesized: Synthesized) -> ModuleType:
+    """CDK's own BucketDeployment function, as staged for deployment (it runs on Lambda)."""
+    (source,) = [
+        path
+        for path in synthesized.outdir.glob("asset.*/index.py")
+        if "def replace_markers(" in path.read_text()
+    ]
+    # It makes its boto3 clients at import; making one sends nothing, but needs a region.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    spec = importlib.util.spec_from_file_location("cdk_bucket_deployment", source)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_config_gets_the_deployed_pool_and_client_at_deploy_time(
+    synthesized: Synthesized, deployment_function: ModuleType, tmp_path: Path
+) -> None:
+    pool_id, _ = only(synthesized.resources("AWS::Cognito::UserPool"))
+    client_id, _ = only(synthesized.resources("AWS::Cognito::UserPoolClient"))
+    config_file, markers = _generated_config(synthesized)
+    # The synthesized file holds markers where the ids go, never an unresolved CDK token.
+    staged = config_file.read_text()
+    assert "${Token[" not in staged
+    assert sorted(markers.values(), key=str) == sorted([ref(pool_id), ref(client_id)], key=str)
+    (pool_marker,) = [m for m, value in markers.items() if value == ref(pool_id)]
+    (client_marker,) = [m for m, value in markers.items() if value == ref(client_id)]
+    assert config_file.read_bytes() == config_js(
+        "", SignIn(REGION, pool_marker, client_marker, cognito_endpoint(REGION))
+    )
+    # What CloudFormation resolves the references to, replaced by the function's own code.
+    resolved = {pool_marker: f"{REGION}_AbC123xyz", client_marker: "4tq1example0client0id0abc1"}
+    deployed = tmp_path / CONFIG_FILE
+    shutil.copy(config_file, deployed)
+    deployment_function.replace_markers(str(deployed), resolved, {})
+    text = deployed.read_text()
+    prefix, suffix = "window.TODO_CONFIG = ", ";\n"
+    assert text.startswith(prefix)
+    assert text.endswith(suffix)
+    config = json.loads(text.removeprefix(prefix).removesuffix(suffix))
+    assert config["auth"] == {
+        "region": REGION,
+        "userPoolId": f"{REGION}_AbC123xyz",
+        "clientId": "4tq1example0client0id0abc1",
+        "endpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
+    }
+    assert config["apiBaseUrl"] == ""
+
+
+def test_outputs_name_the_website_the_api_and_the_table(
+    synthesized_each_mode: Synthesized,
+) -> None:
+    synthesized = synthesized_each_mode
     outputs = synthesized.template.find_outputs("*")
     assert set(outputs) >= {"WebsiteUrl", "ApiUrl", "TableName"}
     distribution_id, _ = only(synthesized.resources("AWS::CloudFront::Distribution"))
