@@ -10,7 +10,7 @@ written a moment ago may be missing from the list, never from a get.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from todo_service.domain.todo import Todo
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 # When the list is filtered, DynamoDB's Limit counts items read, not items matched: read a
 # wider page so that a selective filter does not cost one round trip per few todos.
 FILTERED_READ_LIMIT: Final = 1000
-
-_Read = Callable[..., Awaitable[Mapping[str, Any]]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -40,7 +38,7 @@ async def scan_page(
     """Up to `limit` of all todos after `after_id`; strongly consistent."""
     params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     start_key = None if after_id is None else items.key(after_id)
-    return await _fill(client.scan, params, {}, limit, start_key, completed)
+    return await _fill(client, params, {}, limit, start_key, completed)
 
 
 async def query_page(
@@ -61,13 +59,12 @@ async def query_page(
     }
     owner_key = {OWNER_ATTRIBUTE: items.owner_value(owner)}
     start_key = None if after_id is None else {**items.key(after_id), **owner_key}
-    return await _fill(
-        client.query, params, {":owner": owner_key[OWNER_ATTRIBUTE]}, limit, start_key, completed
-    )
+    values = {":owner": owner_key[OWNER_ATTRIBUTE]}
+    return await _fill(client, params, values, limit, start_key, completed)
 
 
 async def _fill(
-    read: _Read,
+    client: DynamoDBClient,
     params: dict[str, Any],
     values: dict[str, Any],
     limit: int,
@@ -78,8 +75,9 @@ async def _fill(
 
     A DynamoDB page ends at 1 MB or at `Limit` items read, and a filter can leave it short or
     empty; we keep reading until the page is full or the reads are done, so a short page always
-    means the end.
+    means the end. `params` with an IndexName are a Query, else a Scan.
     """
+    querying = "IndexName" in params
     if completed is not None:
         params["FilterExpression"], filter_values = items.filter_completed(completed)
         values = {**values, **filter_values}
@@ -91,7 +89,7 @@ async def _fill(
         params["Limit"] = wanted if completed is None else max(wanted, FILTERED_READ_LIMIT)
         if start_key is not None:
             params["ExclusiveStartKey"] = start_key
-        answer = await read(**params)
+        answer = await (client.query(**params) if querying else client.scan(**params))
         page_items = answer.get("Items", [])
         todos.extend(items.to_todo(item) for item in page_items[:wanted])
         if len(page_items) > wanted:
