@@ -31,6 +31,17 @@ export function place(todo) {
   else state.todos.delete(todo.id);
 }
 
+// Everything loaded, for a fresh load or a user signing out; answers to earlier loads are
+// dropped (the generation moves on).
+export function forgetAll() {
+  state.generation += 1;
+  state.todos.clear();
+  state.etags.clear();
+  state.next = null;
+  state.loaded = false;
+  state.edit = null;
+}
+
 export function forget(id) {
   state.todos.delete(id);
   state.etags.delete(id);
