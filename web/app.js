@@ -9,7 +9,7 @@ import { ApiError, firstPage, nextPage } from "./js/api.js";
 import { cancelEdit, startEdit } from "./js/editing.js";
 import { onEnd, resume } from "./js/session.js";
 import { configured, maxTextChars, userPool } from "./js/settings.js";
-import { FILTERS, forgetAll, state } from "./js/todos.js";
+import { FILTERS, forgetAll, overlaid, state } from "./js/todos.js";
 import { clearNotice, hideBanner, render, showBanner, showNotice, ui } from "./js/view.js";
 
 const PAGE_SIZE = 20;
@@ -29,7 +29,7 @@ async function loadPage(fresh) {
       ? await firstPage(PAGE_SIZE, FILTERS[state.filter])
       : await nextPage(state.next);
     if (generation !== state.generation) return;
-    for (const todo of page.todos) {
+    for (const todo of overlaid(page.todos, { first: fresh, last: page.next === null })) {
       // A todo this page already shows may come again on a later page; keep the newer copy.
       const shown = state.todos.get(todo.id);
       if (!shown || shown.updatedAt <= todo.updatedAt) state.todos.set(todo.id, todo);
@@ -87,7 +87,7 @@ function showTodos() {
 // Signed out, refused or expired: nothing of that user's list stays in the page.
 function signedOut(reason) {
   cancelEdit(false);
-  forgetAll();
+  forgetAll({ user: true });
   render();
   ui.todos.hidden = true;
   clearNotice();
