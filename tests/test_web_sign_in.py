@@ -396,6 +396,7 @@ def test_a_401_from_the_api_returns_to_sign_in(stack: DevStack, page: Any) -> No
     expect(page.locator("#account-message")).to_have_text("Your session has ended. Sign in again.")
     expect(page.locator("#todos")).to_be_hidden()
     expect(page.locator("#list > li")).to_have_count(0)
+    expect(page.get_by_label("New todo")).to_have_value("")
     assert page.evaluate("sessionStorage.length") == 0
 
     page.unroute(f"{stack.api_url}/todos**")

@@ -89,6 +89,7 @@ function signedOut(reason) {
   cancelEdit(false);
   forgetAll({ user: true });
   render();
+  ui.form.reset(); // not even a half-typed todo stays for whoever signs in next
   ui.todos.hidden = true;
   clearNotice();
   hideBanner();

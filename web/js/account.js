@@ -86,6 +86,7 @@ function clearError() {
 export function showAccount(name, message = "") {
   ui.account.hidden = false;
   ui.who.hidden = true;
+  ui.whoEmail.textContent = "";
   ui.title.textContent = TITLES[name];
   ui.message.textContent = message;
   clearError();
