@@ -438,6 +438,7 @@ def test_cognitos_refusals_are_shown_clearly(stack: DevStack, page: Any) -> None
     sign_up.get_by_label("Password").fill(PASSWORD)
     sign_up.get_by_role("button", name="Create account").click()
     expect(error).to_have_text("An account with this email already exists. Sign in instead.")
+    screenshot(page, "web-sign-up-refused.png")
 
     sign_up.get_by_label("Email").fill(new_email("weak"))
     sign_up.get_by_label("Password").fill("weakpass")
@@ -469,6 +470,7 @@ def test_cognitos_refusals_are_shown_clearly(stack: DevStack, page: Any) -> None
     sign_in_form.get_by_role("button", name="Sign in").click()
     expect(page.locator("#account-message")).to_have_text("This account is not confirmed yet.")
     confirm = form(page, "confirm")
+    screenshot(page, "web-sign-in-confirm.png")
 
     def code_mismatch(route: Any) -> None:
         if not route.request.headers.get("x-amz-target", "").endswith(".ConfirmSignUp"):
