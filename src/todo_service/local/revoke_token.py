@@ -1,8 +1,8 @@
 """Cognito's RevokeToken on the embedded server, which moto (5.x) does not implement.
 
 The page signs out by revoking its refresh token (Cognito's RevokeToken), so the token is
-dead even if it was copied out of the tab. moto answers that action with a 500 and no body, so
-signing out could not be tried locally; this WSGI layer answers it from moto's own state,
+dead even if it was copied out of the tab. moto answers that action with a 500 (an HTML page),
+so signing out could not be tried locally; this WSGI layer answers it from moto's own state,
 exactly as moto's GlobalSignOut does: the pool's entry for the refresh token is set to None,
 after which REFRESH_TOKEN_AUTH with it is NotAuthorizedException ("Refresh Token has been
 revoked"). Every other request goes to moto untouched.
