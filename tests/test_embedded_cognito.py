@@ -191,13 +191,14 @@ async def test_sign_up_codes_go_by_email_and_any_code_confirms(pool: LocalPool) 
 
 
 @pytest.mark.parametrize(
-    "password", ["Sh0rt-x", "no-upper-case-9", "NO-LOWER-CASE-9", "No-digits-here", "NoSymbols99"]
+    "password",
+    ["Sh0rt-pass", "no-upper-case-9", "NO-LOWER-CASE-9", "No-digits-here", "NoSymbols9999"],
 )
 async def test_the_pool_enforces_the_password_rule_dev_prints(
     pool: LocalPool, password: str
 ) -> None:
     assert password_rule() == (
-        "at least 8 characters, with an upper-case letter, a lower-case letter, a digit "
+        "at least 12 characters, with an upper-case letter, a lower-case letter, a digit "
         "and a symbol"
     )
     async with aioboto3.Session().client(

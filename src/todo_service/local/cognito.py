@@ -20,9 +20,10 @@ AUTH_FLOWS: Final = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 # Codes go by email, as in the cloud's pool: without this moto (like Cognito's legacy default)
 # says it sent them by SMS to a made-up number.
 ACCOUNT_RECOVERY: Final = {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]}
-# Stated explicitly (it is moto's default too) so that `dev` can tell people what it is.
+# The deployed pool's policy (cdk/todo_cdk/user_pool.py; tests/cdk checks they agree), so a
+# password that works here works there; `dev` prints it (password_rule).
 PASSWORD_POLICY: Final = {
-    "MinimumLength": 8,
+    "MinimumLength": 12,
     "RequireUppercase": True,
     "RequireLowercase": True,
     "RequireNumbers": True,
@@ -35,7 +36,7 @@ CONFIRMATION_CODE_HINT: Final = (
 
 
 def password_rule() -> str:
-    """PASSWORD_POLICY in words, e.g. "at least 8 characters, with upper and lower case ..."."""
+    """PASSWORD_POLICY in words, e.g. "at least 12 characters, with an upper-case letter, ..."."""
     kinds = [
         name
         for key, name in (
