@@ -22,6 +22,7 @@ from todo_service.store.provisioning import delete_tables, ensure_table
 from todo_service.store.todos import TodoRepository
 
 from .support.backends import running_backend, selected_backends
+from .support.browser import fresh_page, launched_chromium
 
 # botocore signs every request, emulators included; these never leave loopback.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -85,3 +86,17 @@ async def api(settings: Settings, aiohttp_client: Any) -> TestClient[Any, Any]:
     """A test client for the real app against the fresh table."""
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
     return client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium for a module's page tests (a skip without it)."""
+    with launched_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page; the test fails on any uncaught error in it."""
+    with fresh_page(browser) as page:
+        yield page

@@ -105,3 +105,13 @@ def test_settings_defaults_and_env() -> None:
 def test_bad_setting_names_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         settings_from_env(env)
+
+
+def test_only_dev_may_start_cognito_mode_before_it_has_a_pool() -> None:
+    """`dev` creates its pool on the embedded server; everything else must be given one."""
+    with pytest.raises(SettingsError, match="TODO_COGNITO_USER_POOL_ID"):
+        settings_from_env({"TODO_AUTH": "cognito"})
+    settings = settings_from_env({"TODO_AUTH": "cognito"}, require_pool=False)
+    assert (settings.auth_mode, settings.cognito_user_pool_id) == ("cognito", None)
+    with pytest.raises(SettingsError, match="TODO_AUTH"):
+        settings_from_env({"TODO_AUTH": "magic"}, require_pool=False)

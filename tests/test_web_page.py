@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -33,7 +31,8 @@ from todo_service.store.seed import load_file
 from todo_service.store.todos import TodoRepository
 
 from .support.api import next_link
-from .support.browser import launched_chromium
+from .support.browser import item, load_all, screenshot
+from .support.devstack import running_dev, todo_service
 from .support.seedfiles import put, write_seed_file
 
 try:
@@ -42,9 +41,7 @@ except ImportError:  # the fixtures skip (CI turns that into a failure)
     expect = None
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-ARTIFACTS: Final = ROOT / "test-artifacts"
 SEED_FILE: Final = ROOT / "data" / "populate-dynamodb.json"
-TIMEOUT_MS: Final = 15_000
 PAGE_SIZE: Final = 20  # app.js's PAGE_SIZE
 TABLE: Final = "TodoTable"
 # The seed file holds 12 todos (8 active); these make two pages of the page's 20.
@@ -65,48 +62,21 @@ class Stack:
     startup_output: str
 
 
-def todo_service(*args: str) -> list[str]:
-    return [sys.executable, "-m", "todo_service", *args]
-
-
-def _wait_ready(url: str, server: LocalServer) -> None:
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} never became ready:\n{server.output()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`todo-service dev` on free ports, as ./scripts/dev runs it; stopped after the module."""
-    api_port = free_port()
-    server = LocalServer(
-        lambda web_port: todo_service(
-            "dev", "--port", str(api_port), "--web-port", str(web_port), "--no-seed"
-        ),
-        "todo-service dev",
-    )
     extra = write_seed_file(
         tmp_path_factory.mktemp("seed") / "extra.json",
         TABLE,
         [put(1000 + n, text, done) for n, (text, done) in enumerate(EXTRA_TODOS)],
     )
-    with server:
-        api_url = f"http://127.0.0.1:{api_port}"
-        _wait_ready(f"{api_url}/readyz", server)
-        match = re.search(r"^DynamoDB: (\S+)", server.output(), re.MULTILINE)
-        assert match, server.output()
+    with running_dev("--no-seed") as dev:
         yield Stack(
-            api_url=api_url,
-            page_url=f"{server.endpoint_url}/app/",
-            dynamodb_url=match.group(1),
+            api_url=dev.api_url,
+            page_url=dev.page_url,
+            dynamodb_url=dev.dynamodb_url,
             extra_seed_file=extra,
-            startup_output=server.output(),
+            startup_output=dev.startup_output,
         )
 
 
@@ -163,53 +133,9 @@ def all_todos(stack: Stack) -> list[dict[str, Any]]:
     raise AssertionError("more than 100 pages of todos")
 
 
-# ---- the browser ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser context; the test fails on any uncaught error in the page."""
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, errors
-
-
 def open_page(page: Any, url: str) -> None:
     page.goto(url)
     page.locator("#list[aria-busy='false']").wait_for()
-
-
-def load_all(page: Any) -> None:
-    more = page.locator("#load-more")
-    for _ in range(20):
-        page.locator("#list[aria-busy='false']").wait_for()
-        if not more.is_visible():
-            return
-        more.click()
-    raise AssertionError("the page kept offering more todos")
-
-
-def item(page: Any, text: str) -> Any:
-    """The list item whose text is exactly `text`."""
-    return page.locator("#list > li").filter(
-        has=page.locator(".todo-text", has_text=re.compile(f"^{re.escape(text)}$"))
-    )
-
-
-def screenshot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 # ---- tests ------------------------------------------------------------------------------
@@ -236,6 +162,20 @@ def test_page_shows_the_seeded_todos_a_page_at_a_time_newest_first(
     screenshot(page, "web-page.png")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "web-page-phone.png")
+
+
+def test_without_a_user_pool_the_page_has_no_sign_in_and_sends_no_token(
+    seeded: Stack, page: Any
+) -> None:
+    authorizations: list[str | None] = []
+    page.on("request", lambda r: authorizations.append(r.headers.get("authorization")))
+    open_page(page, seeded.page_url)
+    expect(page.locator("#list > li")).to_have_count(PAGE_SIZE)
+    expect(page.locator("#account")).to_be_hidden()
+    expect(page.locator("#who")).to_be_hidden()
+    assert authorizations
+    assert set(authorizations) == {None}
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
 
 
 def test_add_toggle_edit_and_delete_by_keyboard_update_the_list_counts_and_the_api(

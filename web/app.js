@@ -1,23 +1,23 @@
 // The todo page's start-up (an ES module; config.js, a classic script, has run before it):
 // wires the controls to the actions, loads the list a page at a time, keeps the filter in
-// the URL.
+// the URL. When config.js names a user pool, the list waits for sign-in and goes away again
+// at sign-out.
 
+import { showAccount, showEnded, showSignedIn, startAccount } from "./js/account.js";
 import { add, remove, report, succeeded, toggle } from "./js/actions.js";
 import { ApiError, firstPage, nextPage } from "./js/api.js";
 import { cancelEdit, startEdit } from "./js/editing.js";
-import { configured, maxTextChars } from "./js/settings.js";
-import { FILTERS, state } from "./js/todos.js";
+import { onEnd, resume } from "./js/session.js";
+import { configured, maxTextChars, userPool } from "./js/settings.js";
+import { FILTERS, forgetAll, overlaid, state } from "./js/todos.js";
 import { clearNotice, hideBanner, render, showBanner, showNotice, ui } from "./js/view.js";
 
 const PAGE_SIZE = 20;
 
 async function loadPage(fresh) {
   if (fresh) {
-    state.generation += 1;
     cancelEdit(false);
-    state.todos.clear();
-    state.next = null;
-    state.loaded = false;
+    forgetAll();
   } else if (state.loadingPage || state.next === null) {
     return;
   }
@@ -29,7 +29,7 @@ async function loadPage(fresh) {
       ? await firstPage(PAGE_SIZE, FILTERS[state.filter])
       : await nextPage(state.next);
     if (generation !== state.generation) return;
-    for (const todo of page.todos) {
+    for (const todo of overlaid(page.todos, { first: fresh, last: page.next === null })) {
       // A todo this page already shows may come again on a later page; keep the newer copy.
       const shown = state.todos.get(todo.id);
       if (!shown || shown.updatedAt <= todo.updatedAt) state.todos.set(todo.id, todo);
@@ -77,6 +77,36 @@ function rowId(event) {
   return li ? Number(li.dataset.id) : null;
 }
 
+// The list for whoever is signed in now (or for everyone, without sign-in).
+function showTodos() {
+  ui.todos.hidden = false;
+  state.filter = filterFromHash();
+  loadPage(true);
+}
+
+// Signed out, refused or expired: nothing of that user's list stays in the page.
+function signedOut(reason) {
+  cancelEdit(false);
+  forgetAll({ user: true });
+  render();
+  ui.form.reset(); // not even a half-typed todo stays for whoever signs in next
+  ui.todos.hidden = true;
+  clearNotice();
+  hideBanner();
+  showEnded(reason);
+}
+
+async function startSignIn() {
+  startAccount(showTodos);
+  onEnd(signedOut);
+  if (await resume()) {
+    showSignedIn();
+    showTodos();
+  } else {
+    showAccount("sign-in");
+  }
+}
+
 function start() {
   ui.form.addEventListener("submit", add);
   ui.list.addEventListener("change", (event) => {
@@ -107,8 +137,8 @@ function start() {
     return;
   }
   ui.input.maxLength = maxTextChars;
-  state.filter = filterFromHash();
-  loadPage(true);
+  if (userPool) startSignIn();
+  else showTodos();
 }
 
 start();

@@ -2,7 +2,10 @@
 // (`todo-service web --api-url URL`, `todo-service dev`, compose, the CDK deployment)
 // and is never committed or edited by hand. It has exactly this shape:
 //
-// window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com", "maxTextChars": 1000};
+// window.TODO_CONFIG = {"apiBaseUrl": "https://api.example.com", "maxTextChars": 1000, "auth": null};
 //
 // apiBaseUrl is the API's absolute URL without a trailing slash, or "" for the page's own origin;
-// maxTextChars is the API's limit on a todo's text (the page keeps no copy of it).
+// maxTextChars is the API's limit on a todo's text (the page keeps no copy of it); auth is null
+// when the API needs no sign-in, else the Cognito user pool to sign in to:
+// {"region": "us-east-1", "userPoolId": "us-east-1_AbC123", "clientId": "...",
+//  "endpoint": "https://cognito-idp.us-east-1.amazonaws.com/"}.

@@ -152,8 +152,12 @@ def _table_name(name: str, raw: str) -> str:
     return raw
 
 
-def settings_from_env(env: Mapping[str, str]) -> Settings:
-    """Build settings from environment variables; raise SettingsError on the first bad one."""
+def settings_from_env(env: Mapping[str, str], *, require_pool: bool = True) -> Settings:
+    """Build settings from environment variables; raise SettingsError on the first bad one.
+
+    `require_pool=False` is for `dev`, which creates its own user pool on the embedded server
+    (create_app checks the pool once it is there).
+    """
 
     def get(name: str) -> str | None:
         value = env.get(name)
@@ -195,7 +199,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     if (raw := get("TODO_WEB_API_URL")) is not None:
         values["web_api_url"] = _api_base_url("TODO_WEB_API_URL", raw)
     values.update(_auth_values(get))
-    return check_auth(Settings(**values))  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    return check_auth(settings) if require_pool else settings
 
 
 AUTH_MODES = ("none", "cognito")

@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 
 from todo_cdk.assembly import build
-from todo_service.local.cognito import AUTH_FLOWS
+from todo_service.local.cognito import AUTH_FLOWS, PASSWORD_POLICY
 
 from .cli import REGION
 from .conftest import cdk_json_context
@@ -55,6 +55,8 @@ def test_passwords_are_long_and_mixed_mfa_is_optional_totp_and_recovery_by_email
         policy[rule]
         for rule in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
     )
+    # The local pool (`TODO_AUTH=cognito ./scripts/dev`) takes the same passwords.
+    assert {rule: policy[rule] for rule in PASSWORD_POLICY} == PASSWORD_POLICY
     assert props["MfaConfiguration"] == "OPTIONAL"
     # App-based codes only: no SMS factor, so no SNS role and no per-message cost.
     assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]

@@ -27,6 +27,7 @@ __all__ = [
     "create_pool",
     "moto_signing_key",
     "refresh",
+    "revoke",
     "sign_in",
 ]
 
@@ -93,6 +94,12 @@ async def refresh(pool: LocalPool, refresh_token: str) -> str:
         )
     access: str = answer["AuthenticationResult"]["AccessToken"]
     return access
+
+
+async def revoke(pool: LocalPool, refresh_token: str) -> None:
+    """Sign out as the page does: RevokeToken of the refresh token."""
+    async with _client(pool) as idp:
+        await idp.revoke_token(Token=refresh_token, ClientId=pool.client_id)
 
 
 def moto_signing_key() -> tuple[str, Any]:

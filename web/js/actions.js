@@ -1,6 +1,6 @@
 // What the user does to a todo (add, toggle, delete) and how a failure reaches them.
 
-import { ApiError, Unreachable, request } from "./api.js";
+import { ApiError, SignedOut, Unreachable, request } from "./api.js";
 import { apiBase } from "./settings.js";
 import { forget, matchesFilter, place, remember, state, toggling } from "./todos.js";
 import {
@@ -18,7 +18,9 @@ import {
 // One place decides how a failure reaches the user: the banner when the API is down or
 // failing (and the page cannot work), a notice with the API's message for a 4xx.
 export function report(error, doing) {
-  if (error instanceof Unreachable) {
+  if (error instanceof SignedOut) {
+    return; // the sign-in form says why
+  } else if (error instanceof Unreachable) {
     const where = apiBase || window.location.origin;
     showBanner(`Can't reach the todo API at ${where} while ${doing}. Check that it is running, then retry.`);
   } else if (error instanceof ApiError && error.status >= 500) {

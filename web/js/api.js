@@ -1,7 +1,9 @@
 // The API client: JSON requests with the API's JSON errors, If-Match for conditional writes,
-// and the list a page at a time. Nothing here touches the page.
+// the signed-in user's access token, and the list a page at a time. Nothing here touches the
+// page.
 
-import { apiBase } from "./settings.js";
+import { accessToken, end } from "./session.js";
+import { apiBase, userPool } from "./settings.js";
 
 const REQUEST_TIMEOUT_MS = 10000;
 
@@ -15,10 +17,19 @@ export class ApiError extends Error {
 
 export class Unreachable extends Error {}
 
+// The API refused the user's token (401): the session has ended and the page is back at
+// sign-in, so there is nothing more to tell about the request.
+export class SignedOut extends Error {}
+
 async function send(method, url, { body, etag } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (etag) headers["If-Match"] = etag;
+  if (userPool) {
+    const token = await accessToken();
+    if (token === null) throw new SignedOut("not signed in");
+    headers.Authorization = `Bearer ${token}`;
+  }
   let response;
   try {
     response = await fetch(url, {
@@ -38,6 +49,10 @@ async function send(method, url, { body, etag } = {}) {
     } catch {
       data = null; // a proxy's HTML error page, say: the status still tells what happened
     }
+  }
+  if (response.status === 401 && userPool) {
+    end("unauthorized");
+    throw new SignedOut("the API refused the access token");
   }
   if (!response.ok) {
     const error = data && typeof data === "object" ? data.error : null;

@@ -9,6 +9,7 @@ export const ui = {
   banner: $("banner"),
   bannerText: $("banner-text"),
   retry: $("retry"),
+  todos: $("todos"),
   form: $("new-todo"),
   input: $("new-text"),
   add: $("add"),

@@ -183,7 +183,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = settings_from_env(os.environ)
+        settings = settings_from_env(os.environ, require_pool=args.command != "dev")
     except SettingsError as error:
         print(f"todo-service: configuration error: {error}", file=sys.stderr)
         return EXIT_USAGE
