@@ -80,12 +80,6 @@ def moto_endpoint() -> Iterator[str]:
         yield server.endpoint_url
 
 
-@pytest.fixture(scope="session")
-def cognito_endpoint(moto_endpoint: str) -> str:
-    """moto's Cognito, whichever backend holds the table (`cognito_idp` runs on each one)."""
-    return moto_endpoint
-
-
 @pytest.fixture(
     scope="session",
     params=selected_cognito(),
