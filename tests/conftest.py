@@ -1,4 +1,5 @@
-"""Fixtures: a real DynamoDB-protocol server per backend, a fresh table per test, the real app.
+"""Fixtures: a real DynamoDB-protocol server per backend, a fresh table per test, the real app,
+and a real Cognito implementation per `TODO_TEST_COGNITO` entry for the auth tests.
 
 Set TODO_TEST_NO_SKIP=1 (CI does) to turn every skip into a failure, so that a missing
 tool cannot quietly shrink the suite.
@@ -23,6 +24,12 @@ from todo_service.store.todos import TodoRepository
 
 from .support.backends import running_backend, selected_backends
 from .support.browser import fresh_page, launched_chromium
+from .support.cognito_servers import (
+    CognitoIdp,
+    needed_combination,
+    running_cognito,
+    selected_cognito,
+)
 
 # botocore signs every request, emulators included; these never leave loopback.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -42,6 +49,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = f"skipped, and TODO_TEST_NO_SKIP=1 forbids skips: {reason}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the (Cognito, DynamoDB) pairs a test does not need (cognito_servers.py says which)."""
+    cognitos, backends = selected_cognito(), selected_backends()
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        chosen = {} if params is None else params.params
+        if "cognito_idp" in chosen and "dynamodb_endpoint" in chosen:
+            pair = (chosen["cognito_idp"], chosen["dynamodb_endpoint"])
+            if not needed_combination(*pair, cognitos, backends):
+                drop.append(item)
+                continue
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", params=selected_backends())
 def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
     """The endpoint URL of a running DynamoDB-protocol server, once per selected backend."""
@@ -50,10 +75,21 @@ def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def cognito_endpoint() -> Iterator[str]:
-    """moto's server for Cognito user pools, whichever backend holds the table."""
+def moto_endpoint() -> Iterator[str]:
+    """One moto server for the session, for its Cognito user pools (and moto-only tables)."""
     with moto_server() as server:
         yield server.endpoint_url
+
+
+@pytest.fixture(
+    scope="session",
+    params=selected_cognito(),
+    ids=lambda name: "moto-cognito" if name == "moto" else name,
+)
+def cognito_idp(request: pytest.FixtureRequest) -> Iterator[CognitoIdp]:
+    """A running Cognito implementation, once per selected one (TODO_TEST_COGNITO)."""
+    with running_cognito(request.param, lambda: request.getfixturevalue("moto_endpoint")) as idp:
+        yield idp
 
 
 @pytest.fixture

@@ -1,15 +1,17 @@
-"""TODO_AUTH=cognito: the real app against moto's Cognito IdP (tokens and JWKS from moto).
+"""TODO_AUTH=cognito: the real app against each Cognito implementation (moto's Cognito IdP and
+cognito-local; tokens and JWKS from the implementation).
 
 Hostile tokens are forged with PyJWT: with our own RSA key (a key the pool never published),
-with moto's signing key (claims the pool "signed" but that are wrong for us), or by editing a
-real token moto issued. Every refusal is checked for its status, its RFC 6750 challenge, its
-JSON body, and for the table being exactly as it was.
+with the implementation's own signing key (claims the pool "signed" but that are wrong for
+us), or by editing a real token it issued. Every refusal is checked for its status, its RFC
+6750 challenge, its JSON body, and for the table being exactly as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -42,27 +44,47 @@ from .support.cognito import (
     bearer,
     cognito,
     create_pool,
-    moto_signing_key,
     refresh,
     sign_in,
 )
 from .support.cognito import sign_up as sign_up_user
+from .support.cognito_servers import CognitoIdp
 
 pytestmark = pytest.mark.integration
 
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture
-async def pool(cognito_endpoint: str) -> LocalPool:
-    return await create_pool(cognito_endpoint, REGION, f"todo-{uuid.uuid4().hex[:8]}")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignedIn:
+    pool: LocalPool
+    tokens: Tokens
+    # A real access token of the same pool, issued to a second app client.
+    other_client_access: str
+
+
+@pytest.fixture(scope="module")
+def signed_in(cognito_idp: CognitoIdp) -> SignedIn:
+    """One pool, a signed-in user and another app client's token, per implementation: tokens
+    are not used up, and signing up afresh for every test made most of this file's time."""
+
+    async def make() -> SignedIn:
+        pool = await create_pool(cognito_idp.endpoint_url, REGION, f"todo-{uuid.uuid4().hex[:8]}")
+        username = f"user-{uuid.uuid4().hex[:8]}"
+        await sign_up_user(pool, username)
+        return SignedIn(pool, await sign_in(pool, username), await _other_client_access(pool))
+
+    return asyncio.run(make())
 
 
 @pytest.fixture
-async def tokens(pool: LocalPool) -> Tokens:
-    username = f"user-{uuid.uuid4().hex[:8]}"
-    await sign_up_user(pool, username)
-    return await sign_in(pool, username)
+def pool(signed_in: SignedIn) -> LocalPool:
+    return signed_in.pool
+
+
+@pytest.fixture
+def tokens(signed_in: SignedIn) -> Tokens:
+    return signed_in.tokens
 
 
 @pytest.fixture
@@ -112,19 +134,18 @@ def _claims(real_access: str, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def _pool_signed(real_access: str, **changes: Any) -> str:
+def _pool_signed(real_access: str, idp: CognitoIdp, **changes: Any) -> str:
     """Claims signed with the pool's own key: only the claims can be what is wrong."""
-    kid, key = moto_signing_key()
-    return jwt.encode(_claims(real_access, **changes), key, "RS256", headers={"kid": kid})
+    claims = _claims(real_access, **changes)
+    return jwt.encode(claims, idp.signing_key, "RS256", headers={"kid": idp.kid})
 
 
-def _key_confusion(real_access: str) -> str:
+def _key_confusion(real_access: str, idp: CognitoIdp) -> str:
     """HS256 with the pool's public key as the HMAC secret (PyJWT refuses to make this)."""
-    kid, key = moto_signing_key()
-    secret = key.public_key().public_bytes(
+    secret = idp.signing_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    header = _b64(json.dumps({"alg": "HS256", "kid": kid}).encode())
+    header = _b64(json.dumps({"alg": "HS256", "kid": idp.kid}).encode())
     signing_input = f"{header}.{_b64(json.dumps(_claims(real_access)).encode())}"
     signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{_b64(signature)}"
@@ -145,24 +166,29 @@ def _now() -> int:
     return int(time.time())
 
 
-# (id, the Authorization header from (real tokens, another client's access token), reason)
-Forgery = Callable[[Tokens, str], str | None]
+# (id, the Authorization header from (real tokens, another client's access token, the
+# implementation that issued them), reason)
+Forgery = Callable[[Tokens, str, CognitoIdp], str | None]
 HOSTILE: list[tuple[str, Forgery, str]] = [
-    ("missing-header", lambda t, o: None, "missing"),
-    ("basic-scheme", lambda t, o: "Basic dXNlcjpwYXNz", "wrong_scheme"),
-    ("empty-bearer", lambda t, o: "Bearer ", "malformed"),
-    ("garbage", lambda t, o: "Bearer not-a-jwt-at-all", "malformed"),
-    ("bad-base64", lambda t, o: f"Bearer {_bad_base64(t.access)}", "malformed"),
-    ("oversized-token", lambda t, o: f"Bearer {'A' * 7000}", "malformed"),
+    ("missing-header", lambda t, o, i: None, "missing"),
+    ("basic-scheme", lambda t, o, i: "Basic dXNlcjpwYXNz", "wrong_scheme"),
+    ("empty-bearer", lambda t, o, i: "Bearer ", "malformed"),
+    ("garbage", lambda t, o, i: "Bearer not-a-jwt-at-all", "malformed"),
+    ("bad-base64", lambda t, o, i: f"Bearer {_bad_base64(t.access)}", "malformed"),
+    ("oversized-token", lambda t, o, i: f"Bearer {'A' * 7000}", "malformed"),
     (
         "alg-none",
-        lambda t, o: "Bearer " + jwt.encode(_claims(t.access), None, "none", {"kid": "dummy"}),
+        lambda t, o, i: "Bearer " + jwt.encode(_claims(t.access), None, "none", {"kid": i.kid}),
         "bad_algorithm",
     ),
-    ("hs256-key-confusion", lambda t, o: f"Bearer {_key_confusion(t.access)}", "bad_algorithm"),
+    (
+        "hs256-key-confusion",
+        lambda t, o, i: f"Bearer {_key_confusion(t.access, i)}",
+        "bad_algorithm",
+    ),
     (
         "unknown-kid",
-        lambda t, o: (
+        lambda t, o, i: (
             "Bearer "
             + jwt.encode(_claims(t.access), ATTACKER_KEY, "RS256", headers={"kid": "attacker"})
         ),
@@ -170,45 +196,43 @@ HOSTILE: list[tuple[str, Forgery, str]] = [
     ),
     (
         "pool-kid-signed-by-attacker",
-        lambda t, o: (
-            "Bearer "
-            + jwt.encode(_claims(t.access), ATTACKER_KEY, "RS256", headers={"kid": "dummy"})
+        lambda t, o, i: (
+            "Bearer " + jwt.encode(_claims(t.access), ATTACKER_KEY, "RS256", headers={"kid": i.kid})
         ),
         "bad_signature",
     ),
-    ("tampered-payload", lambda t, o: f"Bearer {_tampered(t.access)}", "bad_signature"),
+    ("tampered-payload", lambda t, o, i: f"Bearer {_tampered(t.access)}", "bad_signature"),
     (
         "expired",
-        lambda t, o: f"Bearer {_pool_signed(t.access, exp=_now() - LEEWAY_S - 60)}",
+        lambda t, o, i: f"Bearer {_pool_signed(t.access, i, exp=_now() - LEEWAY_S - 60)}",
         "expired",
     ),
     (
         "nbf-in-future",
-        lambda t, o: f"Bearer {_pool_signed(t.access, nbf=_now() + LEEWAY_S + 600)}",
+        lambda t, o, i: f"Bearer {_pool_signed(t.access, i, nbf=_now() + LEEWAY_S + 600)}",
         "not_yet_valid",
     ),
     (
         "wrong-issuer",
-        lambda t, o: (
+        lambda t, o, i: (
             "Bearer "
             + _pool_signed(
-                t.access, iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"
+                t.access, i, iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"
             )
         ),
         "wrong_issuer",
     ),
-    ("id-token", lambda t, o: f"Bearer {t.id}", "wrong_token_use"),
-    ("another-app-client", lambda t, o: f"Bearer {o}", "wrong_client"),
+    ("id-token", lambda t, o, i: f"Bearer {t.id}", "wrong_token_use"),
+    ("another-app-client", lambda t, o, i: f"Bearer {o}", "wrong_client"),
     (
         "no-client-id",
-        lambda t, o: f"Bearer {_pool_signed(t.access, client_id=None)}",
+        lambda t, o, i: f"Bearer {_pool_signed(t.access, i, client_id=None)}",
         "wrong_client",
     ),
 ]
 
 
-@pytest.fixture
-async def other_client_access(pool: LocalPool) -> str:
+async def _other_client_access(pool: LocalPool) -> str:
     """A real access token of the same pool, issued to a second app client."""
     async with aioboto3.Session().client(
         "cognito-idp", endpoint_url=pool.endpoint_url, region_name=pool.region
@@ -232,14 +256,14 @@ async def other_client_access(pool: LocalPool) -> str:
 async def test_hostile_credentials_are_401_and_change_nothing(
     secured: TestClient[Any, Any],
     repository: TodoRepository,
-    tokens: Tokens,
-    other_client_access: str,
+    signed_in: SignedIn,
+    cognito_idp: CognitoIdp,
     forge: Forgery,
     reason: str,
 ) -> None:
     existing = await repository.create("must survive")
     before = await all_todos(repository)
-    authorization = forge(tokens, other_client_access)
+    authorization = forge(signed_in.tokens, signed_in.other_client_access, cognito_idp)
     headers = {} if authorization is None else {"Authorization": authorization}
     attempts = [
         secured.post("/todos", json={"text": "intruder"}, headers=headers),
@@ -479,3 +503,43 @@ def test_cognito_settings_derive_issuer_and_jwks_from_the_pool() -> None:
 def test_create_app_refuses_cognito_mode_without_a_pool() -> None:
     with pytest.raises(SettingsError, match="TODO_COGNITO_USER_POOL_ID"):
         create_app(Settings(auth_mode="cognito"))
+
+
+LOCAL_POOL = "local_AbC123"
+LOCAL_JWKS = f"http://127.0.0.1:9229/{LOCAL_POOL}/.well-known/jwks.json"
+
+
+@pytest.mark.parametrize(
+    ("pool", "jwks_url", "message"),
+    [
+        (LOCAL_POOL, None, "is a cognito-local pool, accepted only with TODO_COGNITO_JWKS_URL"),
+        ("local_", LOCAL_JWKS, "is not a user pool id"),
+        ("local_Ab-C", LOCAL_JWKS, "is not a user pool id"),
+        ("Local_AbC123", LOCAL_JWKS, "is not a user pool id"),
+        ("local-1_AbC123", LOCAL_JWKS, "is not a user pool id"),
+    ],
+    ids=["without-jwks-url", "empty-id", "bad-id", "capital-prefix", "local-as-region"],
+)
+def test_a_cognito_local_pool_is_accepted_only_with_the_local_jwks_override(
+    pool: str, jwks_url: str | None, message: str
+) -> None:
+    env = {"TODO_AUTH": "cognito", "TODO_COGNITO_USER_POOL_ID": pool}
+    env["TODO_COGNITO_CLIENT_ID"] = "c1"
+    if jwks_url is not None:
+        env["TODO_COGNITO_JWKS_URL"] = jwks_url
+    with pytest.raises(SettingsError, match=f"TODO_COGNITO_USER_POOL_ID='{pool}' {message}"):
+        settings_from_env(env)
+
+
+def test_a_cognito_local_pool_with_the_override_has_the_issuer_derived_as_any_pools() -> None:
+    settings = settings_from_env(
+        {
+            "TODO_AUTH": "cognito",
+            "TODO_COGNITO_USER_POOL_ID": LOCAL_POOL,
+            "TODO_COGNITO_CLIENT_ID": "c1",
+            "TODO_COGNITO_JWKS_URL": LOCAL_JWKS,
+        }
+    )
+    # cognito-local issues exactly this once configured (tests/support/cognito_servers.py).
+    assert settings.cognito_issuer == f"https://cognito-idp.local.amazonaws.com/{LOCAL_POOL}"
+    assert settings.cognito_jwks == LOCAL_JWKS

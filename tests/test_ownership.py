@@ -1,6 +1,7 @@
 """TODO_AUTH=cognito: each user sees and changes only their own todos, on every backend.
 
-Two real users of a moto user pool, each with their own client (their access token on every
+Two real users of a user pool (moto's Cognito on every backend, cognito-local on the first;
+see tests/support/cognito_servers.py), each with their own client (their access token on every
 request) to the same real app. Someone else's todo is 404 on every route, and stays exactly
 as it was; lists are Queries on the owner index, newest first; cursors and idempotency keys
 are the user's own. The list is read from a global secondary index, eventually consistent, so
@@ -36,6 +37,7 @@ from todo_service.store.todos import TodoRepository
 from .conftest import REGION
 from .support.api import Client, assert_error, create, list_all, list_pages, next_cursor
 from .support.cognito import LocalPool, bearer, cognito, create_pool, sign_in, sign_up
+from .support.cognito_servers import CognitoIdp
 
 pytestmark = pytest.mark.integration
 
@@ -52,11 +54,12 @@ class User:
 
 
 @pytest.fixture(scope="module")
-def users(cognito_endpoint: str) -> tuple[LocalPool, User, User]:
+def users(cognito_idp: CognitoIdp) -> tuple[LocalPool, User, User]:
     """One pool and two signed-in users for the module (sign-up is the slow part)."""
 
     async def make() -> tuple[LocalPool, User, User]:
-        pool = await create_pool(cognito_endpoint, REGION, f"owners-{uuid.uuid4().hex[:8]}")
+        name = f"owners-{uuid.uuid4().hex[:8]}"
+        pool = await create_pool(cognito_idp.endpoint_url, REGION, name)
         signed_in = []
         for name in ("ada", "bob"):
             username = f"{name}-{uuid.uuid4().hex[:8]}"
@@ -238,7 +241,7 @@ async def test_cognito_mode_lists_by_query_and_never_scans(
 
 
 async def test_a_table_without_the_owner_index_is_not_ready_until_create_table_adds_it(
-    cognito_endpoint: str, users: tuple[LocalPool, User, User], aiohttp_client: Any
+    moto_endpoint: str, users: tuple[LocalPool, User, User], aiohttp_client: Any
 ) -> None:
     """A table made by an earlier version: readiness names what is missing, create-table adds it.
 
@@ -248,7 +251,7 @@ async def test_a_table_without_the_owner_index_is_not_ready_until_create_table_a
     pool, ada, _ = users
     name = f"TodoTable-{uuid.uuid4().hex[:12]}"
     base_settings = Settings(
-        table_name=name, endpoint_url=cognito_endpoint, region=REGION, host="127.0.0.1"
+        table_name=name, endpoint_url=moto_endpoint, region=REGION, host="127.0.0.1"
     )
     old = create_table_request(name)
     del old["GlobalSecondaryIndexes"]

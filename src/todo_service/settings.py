@@ -49,7 +49,8 @@ class Settings:
     auth_mode: str = "none"
     cognito_user_pool_id: str | None = None
     cognito_client_id: str | None = None
-    # Local only: the issuer names AWS's host, while moto serves the keys on its own port.
+    # Local only: the issuer names AWS's host, while moto or cognito-local serves the keys on
+    # its own port. Required for a cognito-local pool (local_<id>).
     cognito_jwks_url: str | None = None
     # An unknown key id refetches the pool's keys at most this often (keys rotate rarely;
     # a flood of forged kids must not become a flood of fetches).
@@ -57,13 +58,12 @@ class Settings:
 
     @property
     def cognito_region(self) -> str:
-        """The pool's region: its id's prefix, as in us-east-1_AbC123."""
+        """The pool's region: its id's prefix, as in us-east-1_AbC123 (cognito-local's: local)."""
         return (self.cognito_user_pool_id or "").partition("_")[0]
 
     @property
     def cognito_issuer(self) -> str:
-        region, pool = self.cognito_region, self.cognito_user_pool_id
-        return f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+        return f"{cognito_issuer_domain(self.cognito_region)}/{self.cognito_user_pool_id}"
 
     @property
     def cognito_jwks(self) -> str:
@@ -207,6 +207,17 @@ AUTH_MODES = ("none", "cognito")
 # Cognito's own patterns for a user pool id and an app client id.
 _USER_POOL_ID = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+_[0-9A-Za-z]+")
 _CLIENT_ID = re.compile(r"[\w+]{1,128}")
+# cognito-local (an npm stand-in for Cognito, used by the tests) names its pools local_<id>.
+# No AWS region is called "local", so such a pool is accepted only together with the local-only
+# TODO_COGNITO_JWKS_URL: its keys are never looked for at AWS. Its issuer is derived like any
+# other pool's; cognito-local is configured to issue exactly that (docs/auth.md).
+LOCAL_POOL_REGION = "local"
+_LOCAL_USER_POOL_ID = re.compile(rf"{LOCAL_POOL_REGION}_[0-9A-Za-z]+")
+
+
+def cognito_issuer_domain(region: str) -> str:
+    """What precedes `/<pool id>` in the `iss` of a pool's tokens: AWS's regional host."""
+    return f"https://cognito-idp.{region}.amazonaws.com"
 
 
 def _auth_values(get: Callable[[str], str | None]) -> dict[str, object]:
@@ -233,7 +244,14 @@ def check_auth(settings: Settings) -> Settings:
     pool, client = settings.cognito_user_pool_id, settings.cognito_client_id
     if pool is None:
         raise SettingsError("TODO_AUTH=cognito needs TODO_COGNITO_USER_POOL_ID (us-east-1_AbC123)")
-    if not _USER_POOL_ID.fullmatch(pool):
+    if _LOCAL_USER_POOL_ID.fullmatch(pool):
+        if settings.cognito_jwks_url is None:
+            raise SettingsError(
+                f"TODO_COGNITO_USER_POOL_ID={pool!r} is a cognito-local pool, accepted only with "
+                "TODO_COGNITO_JWKS_URL (local use), such as "
+                f"http://127.0.0.1:9229/{pool}/.well-known/jwks.json"
+            )
+    elif not _USER_POOL_ID.fullmatch(pool):
         raise SettingsError(
             f"TODO_COGNITO_USER_POOL_ID={pool!r} is not a user pool id such as us-east-1_AbC123"
         )

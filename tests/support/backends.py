@@ -41,13 +41,18 @@ DYNAMODB_PORT: Final = 8000
 CONTAINER_READY_TIMEOUT_S: Final = 60.0
 
 
-def selected_backends() -> list[str]:
-    raw = os.environ.get("TODO_TEST_BACKENDS", DEFAULT_BACKENDS)
+def selected_names(variable: str, default: str, known: tuple[str, ...]) -> list[str]:
+    """The comma-separated names in the environment variable (or `default`), each `known`."""
+    raw = os.environ.get(variable, default)
     names = [name.strip() for name in raw.split(",") if name.strip()]
-    unknown = set(names) - set(BACKENDS)
+    unknown = set(names) - set(known)
     if unknown:
-        raise pytest.UsageError(f"TODO_TEST_BACKENDS: unknown backend(s) {sorted(unknown)}")
+        raise pytest.UsageError(f"{variable}: unknown {sorted(unknown)}; known: {', '.join(known)}")
     return names
+
+
+def selected_backends() -> list[str]:
+    return selected_names("TODO_TEST_BACKENDS", DEFAULT_BACKENDS, BACKENDS)
 
 
 def dynalite_server(port: int = 0, directory: Path | None = None) -> LocalServer:

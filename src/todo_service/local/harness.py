@@ -1,7 +1,7 @@
 """A server in a child process on a loopback port: started, waited for, stopped.
 
-`LocalServer` runs any DynamoDB-protocol server (the embedded moto server, dynalite) on a free
-loopback port and stops it again; the dev runner, the tests and the benchmarks use it alike.
+`LocalServer` runs any local server (the embedded moto server, dynalite, cognito-local) on a
+free loopback port and stops it again; the dev runner, the tests and the benchmarks use it alike.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
@@ -36,12 +37,16 @@ class LocalServer:
         name: str,
         port: int = 0,
         env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self._argv = argv
         self.name = name
         self.port = port or free_port()
         # The child's environment: ours, unless given (the tests start services with their own).
         self._env = None if env is None else dict(env)
+        # The child's working directory: ours, unless given (cognito-local keeps its state and
+        # reads its configuration under its working directory).
+        self._cwd = cwd
         self._process: subprocess.Popen[bytes] | None = None
         self.final_output = ""
         # The child's output goes to a file, not a pipe: an unread pipe fills and blocks it.
@@ -63,6 +68,7 @@ class LocalServer:
             stdout=self._output,
             stderr=subprocess.STDOUT,
             env=self._env,
+            cwd=self._cwd,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
