@@ -797,7 +797,9 @@ def run(opts: Options) -> dict[str, Any]:
                 owned = f"{table}-owned"
                 owned_env = {**base_env(endpoint, owned), **user.service_env()}
                 log(f"{mode}: preparing {owned} ({opts.items} todos of the bench user)")
-                prepare_owned_table(owned_env, owned, opts.items, user.sub, scratch)
+                # Loaded over plain loopback (batch_writer is sequential): same table, sooner.
+                loading = base_env(endpoints["direct"], owned)
+                prepare_owned_table(loading, owned, opts.items, user.sub, scratch)
             for contender in opts.contenders:
                 if contender == "floor":
                     rows += floor_runs(opts, mode, env, others, logs)
