@@ -26,7 +26,7 @@ _LOG_MARKERS = ("log_access", "logging/", "todo_service/logs.py")
 # Only under a token's verification: the library paths anywhere on the stack, and of our
 # auth module its verifying functions alone (its middleware frame is on every stack, since it
 # runs the handler).
-_AUTH_LIBRARIES = ("/jwt/", "/cryptography/", "todo_service/api/jwks.py")
+_AUTH_LIBRARIES = ("(jwt/", "(cryptography/", "todo_service/api/jwks.py")
 _AUTH_FUNCTIONS = ("verify", "_decode", "_bearer_token")
 
 
@@ -47,7 +47,8 @@ def _is_auth(frame: str) -> bool:
     if any(library in frame for library in _AUTH_LIBRARIES):
         return True
     function, _, where = frame.partition(" (")
-    return function in _AUTH_FUNCTIONS and "todo_service/api/auth.py" in where
+    # py-spy names methods with their class: TokenVerifier.verify.
+    return function.rpartition(".")[2] in _AUTH_FUNCTIONS and "todo_service/api/auth.py" in where
 
 
 def _frame(raw: str) -> str:
