@@ -27,6 +27,7 @@ from typing import Any, Final
 from todo_service.local.harness import LOOPBACK, LocalServer, free_port
 
 from . import procstats, profiles
+from .cognito import BenchUser, bench_user
 from .proxy import EchoServer, added_rtt_ms, measure_rtt
 from .seedbench import write_seed_file
 
@@ -52,10 +53,20 @@ PACED_TOLERANCE: Final = 0.07
 CONTENDERS: Final = {
     "service-1w": "todo-service serve (1 worker)",
     "service-2w": "todo-service serve --workers 2",
+    "service-1w-cognito": "todo-service serve, TODO_AUTH=cognito, a bearer token on every request",
+    "service-2w-cognito": "todo-service serve --workers 2, TODO_AUTH=cognito, a bearer token",
+    "fastapi-1w": "FastAPI + uvicorn (uvloop, httptools), 1 worker",
+    "fastapi-2w": "FastAPI + uvicorn (uvloop, httptools), --workers 2",
     "flask": "workshop: Flask dev server (A)",
     "gunicorn": "workshop: gunicorn, 2 sync workers (B)",
     "floor": "floor: direct aioboto3, no HTTP",
 }
+COGNITO_SUFFIX: Final = "-cognito"
+
+
+def is_cognito(contender: str) -> bool:
+    """Whether the contender runs with TODO_AUTH=cognito (and its requests carry a token)."""
+    return contender.endswith(COGNITO_SUFFIX)
 
 
 def log(message: str) -> None:
@@ -96,7 +107,7 @@ def base_env(endpoint: str, table: str) -> dict[str, str]:
             "PYTHONPATH": str(ROOT),
         }
     )
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TODO_CURSOR_SECRET"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TODO_CURSOR_SECRET", "TODO_AUTH"):
         env.pop(name, None)
     return env
 
@@ -127,6 +138,8 @@ def todo_cli(args: Sequence[str], env: dict[str, str]) -> str:
 
 def service_argv(contender: str, port: int) -> list[str]:
     host = ["--host", LOOPBACK, "--port", str(port)]
+    # The same server either way: cognito mode is a setting (service_env), not a command.
+    contender = contender.removesuffix(COGNITO_SUFFIX)
     if contender == "service-1w":
         return [str(BIN / "todo-service"), "serve", *host]
     if contender == "service-2w":
@@ -141,6 +154,18 @@ def service_argv(contender: str, port: int) -> list[str]:
             f"--bind={LOOPBACK}:{port}",
             f"--chdir={BASELINES}",
             "workshop_app:app",
+        ]
+    if contender in ("fastapi-1w", "fastapi-2w"):
+        # As FastAPI's documentation deploys it ("Server Workers"): uvicorn's own workers,
+        # with the uvloop loop and the httptools parser of uvicorn[standard], access log on.
+        return [
+            str(BIN / "uvicorn"),
+            "fastapi_app:app",
+            f"--app-dir={BASELINES}",
+            *host,
+            f"--workers={contender.removeprefix('fastapi-').removesuffix('w')}",
+            "--loop=uvloop",
+            "--http=httptools",
         ]
     raise ValueError(contender)
 
@@ -197,6 +222,7 @@ def wrk_command(
     items: int,
     think_ms: float = 0,
     health_path: str = "/healthz",
+    authorization: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env.update(
@@ -207,6 +233,10 @@ def wrk_command(
             "BENCH_HEALTH_PATH": health_path,
         }
     )
+    # In the environment, not on the command line: a token has no place in `ps`.
+    env.pop("BENCH_AUTHORIZATION", None)
+    if authorization is not None:
+        env["BENCH_AUTHORIZATION"] = authorization
     argv = [
         "wrk",
         "--threads=1",  # one core's worth at most, leaving the other to the service
@@ -396,15 +426,23 @@ def http_runs(
     port: int,
     others: dict[str, int],
     logs: Path,
+    authorization: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Every scenario and connection count against one running contender. `authorization`:
+    the Authorization header every request carries (the cognito contenders' bearer token)."""
     rows = []
-    # The workshop's health check is its GET /; ours is /healthz (GET / says hello too).
+    # The baselines' health check is their GET /; ours is /healthz (GET / says hello too).
     health = "/healthz" if contender.startswith("service") else "/"
+    load: dict[str, Any] = {
+        "items": opts.items,
+        "health_path": health,
+        "authorization": authorization,
+    }
     for scenario in opts.scenarios:
         for connections in opts.connections:
             if scenario == "health" and connections != HEALTH_CONNECTIONS:
                 continue
-            wrk(port, scenario, connections, opts.warmup_s, items=opts.items, health_path=health)
+            wrk(port, scenario, connections, opts.warmup_s, **load)
             result, watched = measured_wrk(
                 opts,
                 port,
@@ -413,8 +451,7 @@ def http_runs(
                 {"service": pid, **others},
                 logs,
                 f"{contender}:{mode}:{scenario}:{connections}",
-                items=opts.items,
-                health_path=health,
+                **load,
             )
             rows.append(
                 row(
@@ -437,7 +474,9 @@ def http_runs(
                     0.0,
                 )
                 rows.append(
-                    paced_run(opts, mode, contender, pid, port, others, rows[-1], unloaded, logs)
+                    paced_run(
+                        opts, mode, contender, pid, port, others, rows[-1], unloaded, logs, load
+                    )
                 )
                 log(summary(rows[-1]))
     return rows
@@ -453,6 +492,7 @@ def paced_run(
     peak: dict[str, Any],
     unloaded_ms: float,
     logs: Path,
+    load: dict[str, Any],
 ) -> dict[str, Any]:
     """The same load at 70% of the peak rate: each connection pauses between requests.
 
@@ -473,8 +513,8 @@ def paced_run(
             {"service": pid, **others},
             logs,
             "",
-            items=opts.items,
             think_ms=think_ms,
+            **load,
         )
         paced = row(
             mode,
@@ -596,6 +636,18 @@ def prepare_table(env: dict[str, str], table: str, items: int, scratch: Path) ->
     seed_file = write_seed_file(scratch / f"{table}.json", table, items)
     todo_cli(["create-table"], env)
     todo_cli(["seed", str(seed_file)], env)
+
+
+def prepare_owned_table(
+    env: dict[str, str], table: str, items: int, owner: str, scratch: Path
+) -> None:
+    """The same todos as prepare_table's, each owned by `owner`: what a TODO_AUTH=cognito
+    service shows its user (seeded todos belong to nobody). `todo-service seed` refuses an
+    `owner`, so boto3's batch_writer loads them (bench/seedbench.py)."""
+    seed_file = write_seed_file(scratch / f"{table}.json", table, items, owner=owner)
+    todo_cli(["create-table"], env)
+    argv = [sys.executable, "-m", "bench.seedbench", f"--file={seed_file}", f"--table={table}"]
+    run_checked(argv, env, 600)
 
 
 def delete_table(env: dict[str, str], table: str) -> None:
@@ -722,6 +774,11 @@ def run(opts: Options) -> dict[str, Any]:
             "direct": dynalite.endpoint_url,
             "delayed": f"http://{LOOPBACK}:{dynamo_via_proxy}",
         }
+        user: BenchUser | None = None
+        if any(map(is_cognito, opts.contenders)):
+            # moto for Cognito alone: DynamoDB stays dynalite, behind the same proxy.
+            user = stack.enter_context(bench_user())
+            log(f"cognito: user pool {user.pool.user_pool_id}, bench user sub {user.sub}")
         for mode in opts.modes:
             endpoint = endpoints[mode]
             others = {"dynalite": dynalite_pid}
@@ -735,13 +792,30 @@ def run(opts: Options) -> dict[str, Any]:
             env = base_env(endpoint, table)
             log(f"{mode}: preparing {table} ({opts.items} todos)")
             prepare_table(env, table, opts.items, scratch)
+            owned_env = None
+            if user is not None:
+                owned = f"{table}-owned"
+                owned_env = {**base_env(endpoint, owned), **user.service_env()}
+                log(f"{mode}: preparing {owned} ({opts.items} todos of the bench user)")
+                # Loaded over plain loopback (batch_writer is sequential): same table, sooner.
+                loading = base_env(endpoints["direct"], owned)
+                prepare_owned_table(loading, owned, opts.items, user.sub, scratch)
             for contender in opts.contenders:
                 if contender == "floor":
                     rows += floor_runs(opts, mode, env, others, logs)
+                elif is_cognito(contender):
+                    assert user is not None
+                    assert owned_env is not None
+                    with running_service(contender, owned_env, logs) as (pid, port):
+                        rows += http_runs(
+                            opts, mode, contender, pid, port, others, logs, user.authorization()
+                        )
                 else:
                     with running_service(contender, env, logs) as (pid, port):
                         rows += http_runs(opts, mode, contender, pid, port, others, logs)
             delete_table(env, table)
+            if owned_env is not None:
+                delete_table(owned_env, owned_env["TODO_TABLE_NAME"])
         rtt_after = added_rtt_ms(measure_rtt(echo.port), measure_rtt(echo_via_proxy))
     results = {
         "machine": machine,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 SDK = "DynamoDB calls: aiobotocore + botocore + their aiohttp client"
 ACCESS_LOG = "access log (JSON line per request)"
+AUTH = "token verification (TODO_AUTH=cognito: api/auth.py, PyJWT, cryptography)"
 OWN = "todo_service's own code (self time: handlers, middlewares, repository, JSON)"
 REST = "HTTP server (aiohttp: parsing, routing, writing) and the event loop"
 
@@ -22,10 +23,17 @@ _SDK_MARKERS = (
     "aiohttp/connector",
 )
 _LOG_MARKERS = ("log_access", "logging/", "todo_service/logs.py")
+# Only under a token's verification: the library paths anywhere on the stack, and of our
+# auth module its verifying functions alone (its middleware frame is on every stack, since it
+# runs the handler).
+_AUTH_LIBRARIES = ("(jwt/", "(cryptography/", "todo_service/api/jwks.py")
+_AUTH_FUNCTIONS = ("verify", "_decode", "_bearer_token")
 
 
 def _category(frames: list[str]) -> str:
     """Where one sample's time goes, by the frames on its stack."""
+    if any(_is_auth(f) for f in frames):
+        return AUTH
     if any(marker in f for f in frames for marker in _SDK_MARKERS):
         return SDK
     if any(marker in f for f in frames for marker in _LOG_MARKERS):
@@ -33,6 +41,14 @@ def _category(frames: list[str]) -> str:
     if "todo_service/" in frames[-1]:
         return OWN
     return REST
+
+
+def _is_auth(frame: str) -> bool:
+    if any(library in frame for library in _AUTH_LIBRARIES):
+        return True
+    function, _, where = frame.partition(" (")
+    # py-spy names methods with their class: TokenVerifier.verify.
+    return function.rpartition(".")[2] in _AUTH_FUNCTIONS and "todo_service/api/auth.py" in where
 
 
 def _frame(raw: str) -> str:

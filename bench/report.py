@@ -13,7 +13,19 @@ from typing import Any
 
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-ORDER = ("service-2w", "service-1w", "floor", "flask", "gunicorn")
+ORDER = (
+    "service-2w",
+    "service-1w",
+    "service-2w-cognito",
+    "service-1w-cognito",
+    "fastapi-2w",
+    "fastapi-1w",
+    "floor",
+    "flask",
+    "gunicorn",
+)
+# The auth-cost target (issue 12): cognito mode's CPU per request at most this times none's.
+AUTH_COST_GOAL = 1.15
 
 
 def machine_info() -> dict[str, Any]:
@@ -24,7 +36,20 @@ def machine_info() -> dict[str, Any]:
             break
     memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
     versions = {}
-    for package in ("aiohttp", "aiobotocore", "botocore", "msgspec", "flask", "gunicorn"):
+    for package in (
+        "aiohttp",
+        "aiobotocore",
+        "botocore",
+        "msgspec",
+        "pyjwt",
+        "cryptography",
+        "flask",
+        "gunicorn",
+        "fastapi",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+    ):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -123,6 +148,46 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "report",
                 None,
             )
+    for scenario in results["options"]["scenarios"]:
+        for workers in ("2w", "1w"):
+            none, cognito = (
+                peak(f"service-{workers}", scenario),
+                peak(f"service-{workers}-cognito", scenario),
+            )
+            if not (none and cognito):
+                continue
+            who = f"service-{workers}, {scenario}"
+            goal = f"<= {AUTH_COST_GOAL:g}"
+            v = _ratio(cognito["cpu_s_per_1k"], none["cpu_s_per_1k"])
+            add(
+                f"7. CPU/req cognito vs none ({who})",
+                v,
+                goal,
+                v is not None and v <= AUTH_COST_GOAL,
+            )
+            v = _ratio(cognito.get("minstr_per_req"), none.get("minstr_per_req"))
+            if v is not None:
+                add(f"7. instructions/req cognito vs none ({who})", v, goal, v <= AUTH_COST_GOAL)
+    for scenario in results["options"]["scenarios"]:
+        ours, fastapi = peak("service-2w", scenario), peak("fastapi-2w", scenario)
+        if not (ours and fastapi):
+            continue
+        who = f"service-2w vs fastapi-2w, {scenario}"
+        v = _ratio(ours["rps"], fastapi["rps"])
+        # Issue 13's goal names get and list; the writes are reported.
+        if scenario in ("get", "list"):
+            add(f"8. req/s ({who})", v, ">= 1.5", v is not None and v >= 1.5)
+        else:
+            add(f"8. req/s ({who})", v, "report", None)
+        add(
+            f"8. CPU/req ({who})",
+            _ratio(ours["cpu_s_per_1k"], fastapi["cpu_s_per_1k"]),
+            "report",
+            None,
+        )
+        v = _ratio(ours.get("minstr_per_req"), fastapi.get("minstr_per_req"))
+        if v is not None:
+            add(f"8. instructions/req ({who})", v, "report", None)
     for seed_mode in ("delayed", "direct"):
         ours = _find(results["seed"], mode=seed_mode, loader="todo-service seed")
         boto = _find(results["seed"], mode=seed_mode, loader="boto3 batch_writer")

@@ -14,22 +14,32 @@ import time
 from pathlib import Path
 from typing import Any
 
+from todo_service.store.table import OWNER_ATTRIBUTE, OWNER_ATTRIBUTE_TYPE
+
 TEXTS = ("Buy milk", "Write the benchmark", "Call the plumber", "Read chapter 3", "Ship it")
 
 
-def write_seed_file(path: Path, table: str, items: int) -> Path:
-    """`items` todos with ids 1..items, about 200 bytes each, like the project's data file."""
+def write_seed_file(path: Path, table: str, items: int, owner: str | None = None) -> Path:
+    """`items` todos with ids 1..items, about 200 bytes each, like the project's data file.
+
+    With `owner`, each also has the `owner` attribute (a Cognito `sub`): the todos a
+    TODO_AUTH=cognito service shows that user. `todo-service seed` refuses the attribute (a
+    seeded todo belongs to nobody), so such a file is loaded with `load_with_batch_writer`.
+    """
     stamp = "2026-11-01T09:03:00.000Z"
+    owned = {} if owner is None else {OWNER_ATTRIBUTE: {OWNER_ATTRIBUTE_TYPE: owner}}
     requests = [
         {
             "PutRequest": {
                 "Item": {
                     "id": {"N": str(i)},
                     "text": {"S": f"{TEXTS[i % len(TEXTS)]} #{i}"},
-                    "completed": {"N": str(i % 2)},
+                    # As `todo-service seed` stores it (it turns the legacy N 0/1 into BOOL).
+                    "completed": {"BOOL": i % 2 == 1},
                     "createdAt": {"S": stamp},
                     "updatedAt": {"S": stamp},
                     "version": {"N": "1"},
+                    **owned,
                 }
             }
         }

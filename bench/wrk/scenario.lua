@@ -3,11 +3,22 @@
 --                   | health (GET BENCH_HEALTH_PATH: the HTTP layer alone, no DynamoDB call)
 --   BENCH_IDS       ids 1..BENCH_IDS exist in the table (get and toggle pick one at random)
 --   BENCH_THINK_MS  mean pause between a connection's requests (exponential); 0 = closed loop
+--   BENCH_AUTHORIZATION  if set, the Authorization header of every request ("Bearer <token>")
 -- done() prints one line, "BENCH-JSON {...}", that the harness parses.
 local scenario = os.getenv("BENCH_SCENARIO") or "get"
 local ids = tonumber(os.getenv("BENCH_IDS") or "10000")
 local think_ms = tonumber(os.getenv("BENCH_THINK_MS") or "0")
-local json_headers = { ["Content-Type"] = "application/json" }
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+-- wrk.format takes either its own headers or wrk.headers, never both: each request names its
+-- headers, built once (wrk.format only adds Host and Content-Length to them).
+local function headers(extra)
+  local h = {}
+  if authorization ~= nil and authorization ~= "" then h["Authorization"] = authorization end
+  for name, value in pairs(extra or {}) do h[name] = value end
+  return h
+end
+local plain_headers = headers()
+local json_headers = headers({ ["Content-Type"] = "application/json" })
 local counter = 0
 
 function setup(thread)
@@ -20,11 +31,11 @@ function init(args)
 end
 
 local function get()
-  return wrk.format("GET", "/todos/" .. math.random(1, ids))
+  return wrk.format("GET", "/todos/" .. math.random(1, ids), plain_headers)
 end
 
 local function list()
-  return wrk.format("GET", "/todos?limit=50")
+  return wrk.format("GET", "/todos?limit=50", plain_headers)
 end
 
 local function create()
@@ -32,7 +43,7 @@ local function create()
 end
 
 local function toggle()
-  return wrk.format("POST", "/todos/" .. math.random(1, ids) .. "/toggle")
+  return wrk.format("POST", "/todos/" .. math.random(1, ids) .. "/toggle", plain_headers)
 end
 
 local function mix()
@@ -46,7 +57,7 @@ end
 -- The workshop's baseline has its health check at /, ours at /healthz.
 local health_path = os.getenv("BENCH_HEALTH_PATH") or "/healthz"
 local function health()
-  return wrk.format("GET", health_path)
+  return wrk.format("GET", health_path, plain_headers)
 end
 
 local builders = {
