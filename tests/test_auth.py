@@ -121,6 +121,22 @@ async def test_refreshed_access_token_is_accepted(
     assert response.status == 200
 
 
+async def test_a_remembered_token_is_checked_again_and_refused_once_it_expires(
+    secured: TestClient[Any, Any], signed_in: SignedIn, cognito_idp: CognitoIdp
+) -> None:
+    """Verified tokens are remembered (api/auth.py), but only until `exp` plus the leeway."""
+    exp = int(time.time()) - LEEWAY_S + 3  # valid for 2 to 3 more seconds, leeway included
+    token = _pool_signed(signed_in.tokens.access, cognito_idp, exp=exp)
+    for _ in range(2):  # verified, then remembered
+        assert (await secured.get("/todos", headers=bearer(token))).status == 200
+    await asyncio.sleep(max(0.0, exp + LEEWAY_S - time.time()) + 0.5)
+    refused = await secured.get("/todos", headers=bearer(token))
+    assert refused.status == 401
+    assert refused.headers["WWW-Authenticate"] == INVALID_TOKEN_CHALLENGE
+    metrics = await (await secured.get("/metrics")).text()
+    assert 'todo_auth_failures_total{reason="expired"} 1.0' in metrics
+
+
 # --- hostile tokens -------------------------------------------------------------------------
 
 

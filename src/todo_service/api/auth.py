@@ -9,7 +9,9 @@ with `LEEWAY_S`, the pool's issuer, `token_use` = access, and our app client's `
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import time
 from typing import Any, Final
 
 import jwt
@@ -27,6 +29,9 @@ LEEWAY_S: Final = 30
 # Cognito's access tokens are one to two kilobytes; aiohttp itself refuses any header field
 # over 8190 bytes (400) before we see it. Past this we refuse without decoding anything.
 MAX_TOKEN_BYTES: Final = 4096
+# Tokens verified lately, kept until they expire (see TokenVerifier): a page's access token is
+# sent on every request of its session, about 1.5 KB each, so a few MB at most.
+VERIFIED_TOKENS: Final = 4096
 REALM_CHALLENGE: Final = "Bearer"
 INVALID_TOKEN_CHALLENGE: Final = 'Bearer error="invalid_token"'
 # The error codes of a 401's JSON body: no token at all, or a token we refused.
@@ -93,13 +98,46 @@ class AuthFailure(Exception):
 
 
 class TokenVerifier:
-    def __init__(self, keys: JwksCache, issuer: str, client_id: str) -> None:
+    """Verifies access tokens, and remembers the ones it verified until they expire.
+
+    A JWT cannot change without breaking its signature, so a token that passed every check
+    passes them again until `exp` (plus the leeway): checking its RSA signature on each of the
+    session's requests would only spend the CPU again (most of what auth costs per request).
+    Only tokens that passed are remembered, keyed by the whole token, so a forged one is always
+    checked in full. A token stays valid until it expires either way (the service cannot see a
+    sign-out; see docs/auth.md).
+    """
+
+    def __init__(
+        self, keys: JwksCache, issuer: str, client_id: str, capacity: int = VERIFIED_TOKENS
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._client_id = client_id
+        self._capacity = capacity
+        # token -> (its principal, the time after which it is expired, leeway included)
+        self._verified: collections.OrderedDict[str, tuple[Principal, float]] = (
+            collections.OrderedDict()
+        )
 
     async def verify(self, token: str) -> Principal:
         """The token's principal; AuthFailure when it is not our pool's valid access token."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires_at = remembered
+            if time.time() < expires_at:
+                self._verified.move_to_end(token)
+                return principal
+            # Expired: forgotten, and checked in full below, which refuses it as expired.
+            del self._verified[token]
+        principal, expires_at = await self._verify(token)
+        self._verified[token] = (principal, expires_at)
+        if len(self._verified) > self._capacity:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
+        """Every check, in order; the principal and when the token stops being valid."""
         if len(token) > MAX_TOKEN_BYTES:
             raise AuthFailure(MALFORMED, f"the token is longer than {MAX_TOKEN_BYTES} bytes")
         try:
@@ -125,12 +163,14 @@ class TokenVerifier:
         scope = claims.get("scope", "")
         if not isinstance(sub, str) or not sub or not isinstance(scope, str):
             raise AuthFailure(MALFORMED, "the token's sub or scope claim is malformed")
-        return Principal(
+        principal = Principal(
             sub=sub,
             username=username if isinstance(username, str) else sub,
             client_id=self._client_id,
             scopes=tuple(scope.split()),
         )
+        # PyJWT refuses a token once `exp <= now - leeway`: valid strictly before this.
+        return principal, float(claims["exp"]) + LEEWAY_S
 
 
 def _decode(token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:

@@ -53,6 +53,13 @@ OWNER_NAME: Final = "#owner"
 OWNER_NAMES: Final = {OWNER_NAME: OWNER_ATTRIBUTE}
 
 
+# What a list reads of each item: what `to_todo` uses, and no more. Leaving out `owner` and
+# `idempotencyKey` spares botocore parsing them on every item of every page (about a sixth of
+# a page's client CPU with an owner). `text` is a DynamoDB reserved word.
+LISTED_ATTRIBUTES: Final = "id, #text, completed, createdAt, updatedAt, version"
+LISTED_NAMES: Final = {"#text": "text"}
+
+
 def key(todo_id: int) -> dict[str, Any]:
     return {PARTITION_KEY: {"N": str(todo_id)}}
 

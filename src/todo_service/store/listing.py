@@ -78,6 +78,11 @@ async def _fill(
     means the end. `params` with an IndexName are a Query, else a Scan.
     """
     querying = "IndexName" in params
+    params["ProjectionExpression"] = items.LISTED_ATTRIBUTES
+    params["ExpressionAttributeNames"] = {
+        **params.get("ExpressionAttributeNames", {}),
+        **items.LISTED_NAMES,
+    }
     if completed is not None:
         params["FilterExpression"], filter_values = items.filter_completed(completed)
         values = {**values, **filter_values}
