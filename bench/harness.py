@@ -28,13 +28,12 @@ from todo_service.local.harness import LOOPBACK, LocalServer, free_port
 
 from . import procstats, profiles
 from .cognito import BenchUser, bench_user
+from .contenders import BIN, CONTENDERS, is_cognito, service_argv
 from .proxy import EchoServer, added_rtt_ms, measure_rtt
 from .seedbench import write_seed_file
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-BIN: Final = Path(sys.executable).parent
 WRK_SCRIPT: Final = ROOT / "bench" / "wrk" / "scenario.lua"
-BASELINES: Final = ROOT / "bench" / "baselines"
 SCENARIOS: Final = ("get", "list", "create", "toggle", "mix", "health")
 # "health" prices the HTTP layer alone (no DynamoDB call): one connection count is enough.
 HEALTH_CONNECTIONS: Final = 16
@@ -48,25 +47,6 @@ EDGE_S: Final = 1.0
 # The paced run for the latency target: this fraction of the peak rate just measured.
 PACED_FRACTION: Final = 0.7
 PACED_TOLERANCE: Final = 0.07
-
-# name -> description; the floor has no server (see service_argv for the commands).
-CONTENDERS: Final = {
-    "service-1w": "todo-service serve (1 worker)",
-    "service-2w": "todo-service serve --workers 2",
-    "service-1w-cognito": "todo-service serve, TODO_AUTH=cognito, a bearer token on every request",
-    "service-2w-cognito": "todo-service serve --workers 2, TODO_AUTH=cognito, a bearer token",
-    "fastapi-1w": "FastAPI + uvicorn (uvloop, httptools), 1 worker",
-    "fastapi-2w": "FastAPI + uvicorn (uvloop, httptools), --workers 2",
-    "flask": "workshop: Flask dev server (A)",
-    "gunicorn": "workshop: gunicorn, 2 sync workers (B)",
-    "floor": "floor: direct aioboto3, no HTTP",
-}
-COGNITO_SUFFIX: Final = "-cognito"
-
-
-def is_cognito(contender: str) -> bool:
-    """Whether the contender runs with TODO_AUTH=cognito (and its requests carry a token)."""
-    return contender.endswith(COGNITO_SUFFIX)
 
 
 def log(message: str) -> None:
@@ -134,40 +114,6 @@ def todo_cli(args: Sequence[str], env: dict[str, str]) -> str:
 
 
 # ---- the services under test ----
-
-
-def service_argv(contender: str, port: int) -> list[str]:
-    host = ["--host", LOOPBACK, "--port", str(port)]
-    # The same server either way: cognito mode is a setting (service_env), not a command.
-    contender = contender.removesuffix(COGNITO_SUFFIX)
-    if contender == "service-1w":
-        return [str(BIN / "todo-service"), "serve", *host]
-    if contender == "service-2w":
-        return [str(BIN / "todo-service"), "serve", *host, "--workers", "2"]
-    if contender == "flask":
-        return [sys.executable, str(BASELINES / "workshop_app.py"), *host]
-    if contender == "gunicorn":
-        return [
-            str(BIN / "gunicorn"),
-            "--workers=2",
-            "--worker-class=sync",
-            f"--bind={LOOPBACK}:{port}",
-            f"--chdir={BASELINES}",
-            "workshop_app:app",
-        ]
-    if contender in ("fastapi-1w", "fastapi-2w"):
-        # As FastAPI's documentation deploys it ("Server Workers"): uvicorn's own workers,
-        # with the uvloop loop and the httptools parser of uvicorn[standard], access log on.
-        return [
-            str(BIN / "uvicorn"),
-            "fastapi_app:app",
-            f"--app-dir={BASELINES}",
-            *host,
-            f"--workers={contender.removeprefix('fastapi-').removesuffix('w')}",
-            "--loop=uvloop",
-            "--http=httptools",
-        ]
-    raise ValueError(contender)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.harness import is_cognito, service_argv
+from bench.contenders import is_cognito, service_argv
 from bench.report import AUTH_COST_GOAL, targets
 from bench.seedbench import write_seed_file
 
