@@ -37,6 +37,11 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
 REGION = "us-east-1"
 NO_SKIP = os.environ.get("TODO_TEST_NO_SKIP") == "1"
+# The DynamoDB deadline of the suite's apps. The emulators stall now and then for seconds on a
+# loaded 2-core machine (dynalite, a single Node.js process, deletes the tables of earlier
+# tests in the background), which is not what these tests are about; the deadline itself, at
+# its real values, is tested by test_faults.py.
+EMULATOR_DEADLINE_S = 30.0
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -99,6 +104,7 @@ def base_settings(dynamodb_endpoint: str) -> Settings:
         endpoint_url=dynamodb_endpoint,
         region=REGION,
         host="127.0.0.1",
+        dynamodb_timeout_s=EMULATOR_DEADLINE_S,
     )
 
 
