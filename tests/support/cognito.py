@@ -43,12 +43,7 @@ class Tokens:
 
 def cognito(settings: Settings, pool: LocalPool, jwks_url: str | None = None) -> Settings:
     """`settings` with TODO_AUTH=cognito against `pool` (its JWKS on the local server)."""
-    return settings.replace(
-        auth_mode="cognito",
-        cognito_user_pool_id=pool.user_pool_id,
-        cognito_client_id=pool.client_id,
-        cognito_jwks_url=jwks_url or pool.jwks_url,
-    )
+    return pool.verified_by(settings, jwks_url)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -54,14 +54,8 @@ async def prepare_pool(settings: Settings, endpoint_url: str) -> tuple[Settings,
     the tokens' issuer names AWS's host.
     """
     pool = await create_pool(endpoint_url, settings.region or DEV_REGION, DEV_POOL_NAME)
-    verifying = settings.replace(
-        auth_mode="cognito",
-        cognito_user_pool_id=pool.user_pool_id,
-        cognito_client_id=pool.client_id,
-        cognito_jwks_url=pool.jwks_url,
-    )
     page = SignIn(pool.region, pool.user_pool_id, pool.client_id, pool.endpoint_url)
-    return verifying, page
+    return pool.verified_by(settings), page
 
 
 def sign_in_lines(sign_in: SignIn) -> list[str]:

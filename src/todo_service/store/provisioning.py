@@ -20,6 +20,7 @@ from todo_service.store.table import (
     create_table_request,
     idempotency_table_name,
     owner_index,
+    owner_index_status,
 )
 
 if TYPE_CHECKING:
@@ -78,9 +79,8 @@ async def _ensure_owner_index(client: DynamoDBClient, table_name: str) -> None:
     """Add the owner index to a table that lacks it, and wait until it is ACTIVE."""
     for _ in range(WAIT_MAX_ATTEMPTS):
         table = (await client.describe_table(TableName=table_name))["Table"]
-        indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
-        index = indexes.get(OWNER_INDEX)
-        if index is None:
+        status = owner_index_status(table)
+        if status is None:
             await client.update_table(
                 TableName=table_name,
                 # The new index's key attributes, both of them (DynamoDB requires it).
@@ -88,7 +88,7 @@ async def _ensure_owner_index(client: DynamoDBClient, table_name: str) -> None:
                 GlobalSecondaryIndexUpdates=[{"Create": owner_index()}],  # type: ignore[typeddict-item]
             )
             log.info("table %s: adding index %s", table_name, OWNER_INDEX)
-        elif index.get("IndexStatus", "ACTIVE") == "ACTIVE":
+        elif status == "ACTIVE":
             return
         await asyncio.sleep(WAIT_DELAY_S)
     raise TimeoutError(f"index {OWNER_INDEX} of table {table_name} did not become ACTIVE")

@@ -41,6 +41,7 @@ from todo_service.store.table import (
     IDEMPOTENCY_PARTITION_KEY,
     OWNER_INDEX,
     idempotency_table_name,
+    owner_index_status,
 )
 from todo_service.store.toggles import Toggles
 
@@ -302,13 +303,11 @@ class TodoRepository:
 
 
 def _check_owner_index(table: str, description: Mapping[str, Any]) -> None:
-    for index in description.get("GlobalSecondaryIndexes", []):
-        if index.get("IndexName") == OWNER_INDEX:
-            status = index.get("IndexStatus", "ACTIVE")
-            if status != "ACTIVE":
-                raise BackendUnavailable(f"index {OWNER_INDEX} of table {table} is {status}")
-            return
-    raise BackendUnavailable(
-        f"table {table} has no index {OWNER_INDEX}, which TODO_AUTH=cognito lists by: "
-        "run `todo-service create-table` to add it"
-    )
+    status = owner_index_status(description)
+    if status is None:
+        raise BackendUnavailable(
+            f"table {table} has no index {OWNER_INDEX}, which TODO_AUTH=cognito lists by: "
+            "run `todo-service create-table` to add it"
+        )
+    if status != "ACTIVE":
+        raise BackendUnavailable(f"index {OWNER_INDEX} of table {table} is {status}")
