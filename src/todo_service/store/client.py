@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Final
 import aioboto3
 import botocore
 from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
 
 from todo_service import __version__
 from todo_service.settings import Settings
+from todo_service.store.response_parser import ItemParserFactory
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -47,9 +49,18 @@ def client_config(settings: Settings) -> AioConfig:
     )
 
 
+def botocore_session() -> AioSession:
+    """A botocore session whose clients parse DynamoDB's answers with `ItemParser`."""
+    session = AioSession()
+    # The session's documented way to swap a component: clients made from it take their
+    # response parsers from this factory.
+    session.register_component("response_parser_factory", ItemParserFactory())
+    return session
+
+
 @contextlib.asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[DynamoDBClient]:
-    session = aioboto3.Session()
+    session = aioboto3.Session(botocore_session=botocore_session())
     async with session.client(
         "dynamodb",
         region_name=settings.region,
