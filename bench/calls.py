@@ -5,9 +5,11 @@ prices that call alone, without HTTP in front: GetItem, a Scan page of 50, PutIt
 UpdateItem against dynalite on loopback, each made by 16 tasks at once, through
 
 - `default`: a default-configured aioboto3 client, the floor's (`bench/direct.py`);
-- `config`: the service's `client_config` on a stock session (what the service ran before
-  issue 13's changes);
-- `service`: the service's own `open_client`, as the app opens it.
+- `before`: the service's client before issue 13's changes (its `client_config` with
+  botocore's own signer, on a stock session);
+- `+parser`: that, with DynamoDB's answers read by `store/response_parser.py`;
+- `+signer`: that, with `store/signer.py` signing too: the service's own `open_client`, as
+  the app opens it.
 
 Each round runs every setup and call once, in a fresh random order, so the ratios compare
 like with like on a shared machine; the median round is reported. Numbers from one run;
@@ -37,11 +39,13 @@ from aiobotocore.config import AioConfig
 
 from todo_service.local.harness import LocalServer
 from todo_service.settings import Settings
-from todo_service.store.client import client_config, open_client
+from todo_service.store.client import botocore_session, client_config, open_client
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "BenchCalls"
 ITEMS = 200
+# botocore's name for plain SigV4, the signer DynamoDB clients use unless told otherwise.
+STOCK_SIGNATURE_VERSION = "v4"
 PAGE = 50
 TASKS = 16
 
@@ -59,22 +63,45 @@ async def default_client(settings: Settings) -> AsyncIterator[Any]:
         yield client
 
 
-@contextlib.asynccontextmanager
-async def config_client(settings: Settings) -> AsyncIterator[Any]:
-    async with aioboto3.Session().client(
-        "dynamodb",
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        config=client_config(settings),
-    ) as client:
-        yield client
+def stock_signer(settings: Settings) -> AioConfig:
+    """The service's client config, signing with botocore's own SigV4Auth."""
+    return client_config(settings).merge(AioConfig(signature_version=STOCK_SIGNATURE_VERSION))
 
 
+def setup(
+    session: Callable[[], aioboto3.Session], config: Callable[[Settings], AioConfig]
+) -> Opener:
+    @contextlib.asynccontextmanager
+    async def opened(settings: Settings) -> AsyncIterator[Any]:
+        async with session().client(
+            "dynamodb",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=config(settings),
+        ) as client:
+            yield client
+
+    return opened
+
+
+def item_parser_session() -> aioboto3.Session:
+    return aioboto3.Session(botocore_session=botocore_session())
+
+
+# Each setup adds one of issue 13's changes to the one before it.
 SETUPS: dict[str, Opener] = {
     "default": default_client,
-    "config": config_client,
-    "service": open_client,
+    "before": setup(aioboto3.Session, stock_signer),
+    "+parser": setup(item_parser_session, stock_signer),
+    "+signer": open_client,
 }
+# The ratios reported: each change against the setup before it, and all against the floor's.
+RATIOS = (
+    ("+parser", "before"),
+    ("+signer", "+parser"),
+    ("+signer", "before"),
+    ("+signer", "default"),
+)
 
 
 def stamp() -> str:
@@ -164,14 +191,14 @@ async def measure(endpoint: str, rounds: int, calls: int) -> dict[str, dict[str,
 
 
 def report(medians: dict[str, dict[str, float]]) -> str:
-    ops = [op for op in OPERATIONS if op in medians["service"]]
+    ops = [op for op in OPERATIONS if op in medians["default"]]
     lines = [
         "| CPU us per call (median round) | " + " | ".join(ops) + " |",
         "| --- | " + " | ".join("---:" for _ in ops) + " |",
     ]
     for name, values in medians.items():
         lines.append(f"| `{name}` | " + " | ".join(f"{values[op]:.0f}" for op in ops) + " |")
-    for a, b in (("service", "config"), ("service", "default")):
+    for a, b in RATIOS:
         ratios = " | ".join(f"{medians[a][op] / medians[b][op]:.2f}" for op in ops)
         lines.append(f"| **{a} / {b}** | {ratios} |")
     return "\n".join(lines)

@@ -122,7 +122,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             v = _ratio(ours.get("minstr_per_req"), floor.get("minstr_per_req"))
             if v is not None:
                 add(f"3. instructions/req vs floor ({who})", v, "<= 1", v <= 1)
-    for contender in ("service-2w", "service-1w"):
+    # FastAPI's tail at the same pacing is reported beside ours (issue 13); the goal is ours.
+    for contender in ("service-2w", "service-1w", "fastapi-2w", "fastapi-1w"):
         paced = _find(
             rows,
             mode=mode,
@@ -133,12 +134,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
         if paced:
             v = _ratio(paced["p99_ms"], paced["p50_ms"])
-            add(
-                f"4. p99/p50 at {paced.get('fraction_of_peak')} of peak ({contender}, get)",
-                v,
-                "< 3",
-                v is not None and v < 3,
-            )
+            name = f"4. p99/p50 at {paced.get('fraction_of_peak')} of peak ({contender}, get)"
+            if contender.startswith("service"):
+                add(name, v, "< 3", v is not None and v < 3)
+            else:
+                add(name, v, "report", None)
     for scenario in results["options"]["scenarios"]:
         one, two = peak("service-1w", scenario), peak("service-2w", scenario)
         if one and two:

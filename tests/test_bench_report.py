@@ -81,6 +81,21 @@ def test_fastapi_ratios_compare_two_workers_with_two_workers() -> None:
     assert (listed["value"], listed["met"]) == (1.25, False)
 
 
+def test_paced_tail_is_reported_for_fastapi_beside_ours_with_the_goal_on_ours_alone() -> None:
+    paced = {"load": "70%", "fraction_of_peak": 0.7}
+    rows = [
+        _row("service-2w", "get", 300, 2.0, p50_ms=20.0, p99_ms=50.0, **paced),
+        _row("fastapi-2w", "get", 200, 2.0, p50_ms=10.0, p99_ms=100.0, **paced),
+        _row("fastapi-1w", "get", 900, 2.0, p50_ms=10.0, p99_ms=20.0),  # peak: not a paced row
+    ]
+    found = _by_name(_results(rows))
+    ours = found["4. p99/p50 at 0.7 of peak (service-2w, get)"]
+    assert (ours["value"], ours["goal"], ours["met"]) == (2.5, "< 3", True)
+    theirs = found["4. p99/p50 at 0.7 of peak (fastapi-2w, get)"]
+    assert (theirs["value"], theirs["goal"], theirs["met"]) == (10.0, "report", None)
+    assert not any("fastapi-1w" in name for name in found)
+
+
 def test_cognito_contenders_run_the_same_server_command_as_their_none_twins() -> None:
     assert is_cognito("service-2w-cognito")
     assert not is_cognito("service-2w")

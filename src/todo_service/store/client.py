@@ -16,6 +16,7 @@ from aiobotocore.session import AioSession
 
 from todo_service import __version__
 from todo_service.settings import Settings
+from todo_service.store import signer
 from todo_service.store.response_parser import ItemParserFactory
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ USER_AGENT: Final = f"todo-service/{__version__} botocore/{botocore.__version__}
 
 
 def client_config(settings: Settings) -> AioConfig:
+    signer.register()
     return AioConfig(
         max_pool_connections=settings.dynamodb_max_connections,
         connect_timeout=min(CONNECT_TIMEOUT_S, settings.dynamodb_timeout_s),
@@ -46,6 +48,8 @@ def client_config(settings: Settings) -> AioConfig:
         # input shapes would check what is already known good, at every call (~3% of CPU);
         # DynamoDB itself still rejects anything malformed with a ValidationException.
         parameter_validation=False,
+        # SigV4 as botocore signs it, without the work it repeats per call (store/signer.py).
+        signature_version=signer.SIGNATURE_VERSION,
     )
 
 

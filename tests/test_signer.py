@@ -1,0 +1,204 @@
+"""The service's signer signs every request exactly as botocore's SigV4Auth does.
+
+No local DynamoDB server checks signatures, so the check is against botocore itself: the same
+request signed at the same moment by both signers must carry the same headers, byte for byte.
+The client tests sign real calls (with AWS's own endpoint resolution, not a local URL) and
+stop them before they leave the machine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import aioboto3
+import botocore.auth
+import pytest
+from aiobotocore.config import AioConfig
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
+
+from todo_service.settings import Settings
+from todo_service.store import signer
+from todo_service.store.client import client_config, open_client
+
+KEYS = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
+SESSION_KEYS = ReadOnlyCredentials("ASIAEXAMPLE", "secret/with+chars", "a-session-token==")
+MOMENT = datetime.datetime(2026, 12, 2, 23, 59, 59)
+TARGET = "DynamoDB_20120810."
+
+
+def dynamodb_request(operation: str, body: dict[str, Any], url: str) -> AWSRequest:
+    return AWSRequest(
+        method="POST",
+        url=url,
+        headers={
+            "X-Amz-Target": TARGET + operation,
+            "Content-Type": "application/x-amz-json-1.0",
+            "User-Agent": "todo-service/test botocore/1",
+        },
+        data=json.dumps(body).encode(),
+    )
+
+
+def odd_requests() -> Iterator[tuple[str, AWSRequest]]:
+    local, aws = "http://127.0.0.1:8000/", "https://dynamodb.eu-west-1.amazonaws.com/"
+    for url in (local, aws):
+        yield "get", dynamodb_request("GetItem", {"TableName": "T", "Key": {"id": {"N": "1"}}}, url)
+        yield "put", dynamodb_request("PutItem", {"TableName": "T", "Item": {"t": {"S": "é"}}}, url)
+    yield "ipv6 host", dynamodb_request("Scan", {"TableName": "T"}, "http://[::1]:8000/")
+    yield "port", dynamodb_request("Scan", {}, "https://example.com:4443/")
+    spaced = dynamodb_request("Query", {}, local)
+    spaced.headers["X-Custom"] = "  two   spaces  "
+    spaced.headers.add_header("x-custom", "second")
+    yield "repeated and spaced headers", spaced
+    hosted = dynamodb_request("Scan", {}, local)
+    hosted.headers["Host"] = "explicit.example"
+    yield "explicit host", hosted
+    query = AWSRequest(method="GET", url=aws + "path/a b?b=2&a=1", headers={}, data=b"")
+    yield "query string and path", query
+    params = AWSRequest(method="GET", url=aws, headers={}, params={"z": "1", "a": "x y"})
+    yield "params", params
+    unsigned = dynamodb_request("Scan", {}, aws)
+    unsigned.headers["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
+    yield "content hash given", unsigned
+    resigned = dynamodb_request("GetItem", {}, local)
+    resigned.headers["Authorization"] = "an earlier attempt's"
+    resigned.headers["X-Amz-Date"] = "20200101T000000Z"
+    yield "retry of a signed request", resigned
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
+    """botocore's clock, stopped at the moment in the list (a test may change it)."""
+    moments = [MOMENT]
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: moments[0])
+    return moments
+
+
+def signed(cls: type[SigV4Auth], request: AWSRequest, credentials: ReadOnlyCredentials) -> Any:
+    copy = AWSRequest(
+        method=request.method, url=request.url, data=request.data, params=dict(request.params)
+    )
+    for name, value in request.headers.items():  # repeated names kept
+        copy.headers.add_header(name, value)
+    cls(credentials, "dynamodb", "eu-west-1").add_auth(copy)
+    return list(copy.headers.items())
+
+
+@pytest.mark.parametrize("credentials", [KEYS, SESSION_KEYS], ids=["keys", "session-token"])
+@pytest.mark.parametrize(("name", "request_"), list(odd_requests()), ids=lambda v: str(v)[:30])
+def test_signatures_equal_botocores_byte_for_byte(
+    frozen_clock: list[datetime.datetime],
+    name: str,
+    request_: AWSRequest,
+    credentials: ReadOnlyCredentials,
+) -> None:
+    ours = signed(signer.CachedKeySigV4Auth, request_, credentials)
+    assert ours == signed(SigV4Auth, request_, credentials)
+    assert any(header == "Authorization" for header, _ in ours)
+
+
+def test_the_signing_key_changes_with_the_day_region_and_secret(
+    frozen_clock: list[datetime.datetime],
+) -> None:
+    request = dynamodb_request("GetItem", {}, "http://127.0.0.1:8000/")
+    seen = set()
+    for moment in (MOMENT, MOMENT + datetime.timedelta(seconds=1)):  # across midnight
+        frozen_clock[0] = moment
+        for credentials in (KEYS, SESSION_KEYS):
+            ours = signed(signer.CachedKeySigV4Auth, request, credentials)
+            assert ours == signed(SigV4Auth, request, credentials)
+            seen.add(dict(ours)["Authorization"])
+    assert len(seen) == 4
+    for region in ("us-east-1", "eu-west-1"):
+        mine = AWSRequest(method="POST", url="http://127.0.0.1:8000/", data=b"{}")
+        theirs = AWSRequest(method="POST", url="http://127.0.0.1:8000/", data=b"{}")
+        signer.CachedKeySigV4Auth(KEYS, "dynamodb", region).add_auth(mine)
+        SigV4Auth(KEYS, "dynamodb", region).add_auth(theirs)
+        assert mine.headers["Authorization"] == theirs.headers["Authorization"]
+
+
+def test_botocore_still_has_what_the_signer_builds_on() -> None:
+    """If this fails, botocore changed: re-check store/signer.py before upgrading."""
+    for method in ("headers_to_sign", "signature", "add_auth", "canonical_headers"):
+        assert callable(getattr(SigV4Auth, method, None)), method
+    assert botocore.auth.SIGNED_HEADERS_BLACKLIST
+    assert botocore.auth._host_from_url("http://[::1]:8000/x") == "[::1]:8000"
+    signer.register()
+    assert botocore.auth.AUTH_TYPE_MAPS[signer.SIGNATURE_VERSION] is signer.CachedKeySigV4Auth
+
+
+class Stop(Exception):
+    """Raised in place of sending: these tests look at the signed request only."""
+
+
+async def signed_calls(open_: Any, settings: Settings) -> list[tuple[str, Any]]:
+    """Each service operation, signed by the given client, captured before it is sent."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(request: Any, signature_version: str = "", **_: Any) -> None:
+        captured.append((signature_version, request))
+
+    def stop(request: Any, **_: Any) -> None:
+        captured.append(("sent", dict(request.headers.items())))
+        raise Stop
+
+    async with open_ as client:
+        client.meta.events.register("before-sign.dynamodb", capture)
+        client.meta.events.register("before-send.dynamodb", stop)
+        key = {"id": {"N": "1"}}
+        calls = [
+            client.get_item(TableName="T", Key=key, ConsistentRead=True),
+            client.put_item(TableName="T", Item=key),
+            client.update_item(
+                TableName="T",
+                Key=key,
+                UpdateExpression="SET a = :a",
+                ExpressionAttributeValues={":a": {"N": "1"}},
+            ),
+            client.delete_item(TableName="T", Key=key),
+            client.scan(TableName="T", Limit=50),
+            client.query(
+                TableName="T",
+                IndexName="byOwner",
+                KeyConditionExpression="o = :o",
+                ExpressionAttributeValues={":o": {"S": "x"}},
+            ),
+            client.describe_table(TableName="T"),
+        ]
+        for call in calls:
+            with pytest.raises(Stop):
+                await call
+    return captured
+
+
+@pytest.mark.parametrize("endpoint_url", [None, "http://127.0.0.1:8000"], ids=["aws", "local"])
+async def test_the_service_client_signs_every_operation_with_the_signer_as_botocore_would(
+    frozen_clock: list[datetime.datetime],
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint_url: str | None,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEYS.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEYS.secret_key)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    # The one signed header that differs between two calls: botocore's invocation id.
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
+    settings = Settings(endpoint_url=endpoint_url, region="eu-west-1")
+    ours = await signed_calls(open_client(settings), settings)
+    stock_config = client_config(settings).merge(AioConfig(signature_version="v4"))
+    stock = aioboto3.Session().client(
+        "dynamodb", region_name="eu-west-1", endpoint_url=endpoint_url, config=stock_config
+    )
+    theirs = await signed_calls(stock, settings)
+    chosen = [version for version, _ in ours if version != "sent"]
+    assert chosen == [signer.SIGNATURE_VERSION] * 7
+    assert [v for v, _ in theirs if v != "sent"] == ["v4"] * 7
+    sent_ours = [headers for version, headers in ours if version == "sent"]
+    sent_theirs = [headers for version, headers in theirs if version == "sent"]
+    assert len(sent_ours) == 7
+    assert sent_ours == sent_theirs
