@@ -53,7 +53,7 @@ def scenario_calls(client: Any, table: str, ids: int) -> dict[str, Call]:
             Item={
                 "id": {"N": str(random.randint(10**12, 2**53 - 1))},
                 "text": {"S": "a todo made by the benchmark"},
-                "completed": {"N": "0"},
+                "completed": {"BOOL": False},
                 "createdAt": {"S": now},
                 "updatedAt": {"S": now},
                 "version": {"N": "1"},
@@ -62,19 +62,30 @@ def scenario_calls(client: Any, table: str, ids: int) -> dict[str, Call]:
         )
 
     async def toggle() -> Any:
-        return await client.update_item(
-            TableName=table,
-            Key=key(),
-            UpdateExpression="SET completed = :one - if_not_exists(completed, :zero), "
-            "updatedAt = :now, version = if_not_exists(version, :zero) + :one",
-            ConditionExpression="attribute_exists(id)",
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":zero": {"N": "0"},
-                ":now": {"S": _now()},
-            },
-            ReturnValues="ALL_NEW",
-        )
+        # The service's conditional flip on the BOOL the table stores (DynamoDB cannot negate
+        # a BOOL, and has no arithmetic on one): assume open, else flip the other way.
+        todo_key = key()
+        for completed in (False, True):
+            try:
+                return await client.update_item(
+                    TableName=table,
+                    Key=todo_key,
+                    UpdateExpression="SET completed = :target, updatedAt = :now, "
+                    "version = if_not_exists(version, :zero) + :one",
+                    ConditionExpression="attribute_exists(id) AND completed = :current",
+                    ExpressionAttributeValues={
+                        ":current": {"BOOL": completed},
+                        ":target": {"BOOL": not completed},
+                        ":now": {"S": _now()},
+                        ":one": {"N": "1"},
+                        ":zero": {"N": "0"},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        return None
 
     async def mix() -> Any:
         r = random.randint(1, 100)
