@@ -15,8 +15,8 @@ give equal results for every kind of answer, and fails if an upgrade changes wha
 relies on.
 
 The body is decoded with msgspec (already the service's JSON library) instead of `json`,
-about three times faster on a page of items; a body msgspec refuses falls back to botocore's
-own handling, so an odd answer reads exactly as botocore would read it.
+about 1.7 times as fast on a page of 50 items (timeit); a body msgspec refuses falls back to
+botocore's own handling, so an odd answer reads exactly as botocore would read it.
 """
 
 from __future__ import annotations
