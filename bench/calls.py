@@ -40,6 +40,7 @@ from aiobotocore.config import AioConfig
 from todo_service.local.harness import LocalServer
 from todo_service.settings import Settings
 from todo_service.store.client import botocore_session, client_config, open_client
+from todo_service.store.table import create_table_request
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "BenchCalls"
@@ -54,13 +55,9 @@ OPERATIONS = ("GetItem", "Scan", "PutItem", "UpdateItem")
 Opener = Callable[[Settings], AbstractAsyncContextManager[Any]]
 
 
-@contextlib.asynccontextmanager
-async def default_client(settings: Settings) -> AsyncIterator[Any]:
-    config = AioConfig(max_pool_connections=settings.dynamodb_max_connections)
-    async with aioboto3.Session().client(
-        "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url, config=config
-    ) as client:
-        yield client
+def default_config(settings: Settings) -> AioConfig:
+    """The floor's: botocore's defaults, with only the pool sized to the concurrency."""
+    return AioConfig(max_pool_connections=settings.dynamodb_max_connections)
 
 
 def stock_signer(settings: Settings) -> AioConfig:
@@ -90,7 +87,7 @@ def item_parser_session() -> aioboto3.Session:
 
 # Each setup adds one of issue 13's changes to the one before it.
 SETUPS: dict[str, Opener] = {
-    "default": default_client,
+    "default": setup(aioboto3.Session, default_config),
     "before": setup(aioboto3.Session, stock_signer),
     "+parser": setup(item_parser_session, stock_signer),
     "+signer": open_client,
@@ -154,12 +151,8 @@ async def cpu_per_call_us(call: Callable[[], Awaitable[Any]], calls: int) -> flo
 
 
 async def fill(client: Any) -> None:
-    await client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    # The service's own table definition (store/table.py), owner index included.
+    await client.create_table(**create_table_request(TABLE))
     puts = [{"PutRequest": {"Item": todo_item(i)}} for i in range(1, ITEMS + 1)]
     for start in range(0, ITEMS, 25):
         await client.batch_write_item(RequestItems={TABLE: puts[start : start + 25]})

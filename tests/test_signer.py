@@ -123,6 +123,17 @@ def test_the_signing_key_changes_with_the_day_region_and_secret(
         assert mine.headers["Authorization"] == theirs.headers["Authorization"]
 
 
+def test_headers_asked_for_outside_a_signature_are_the_requests_current_ones() -> None:
+    request = dynamodb_request("GetItem", {}, "http://127.0.0.1:8000/")
+    auth = signer.CachedKeySigV4Auth(KEYS, "dynamodb", "eu-west-1")
+    assert "x-later" not in auth.headers_to_sign(request)
+    request.headers["X-Later"] = "added"
+    assert auth.headers_to_sign(request)["x-later"] == ["added"]
+    auth.add_auth(request)
+    request.headers["X-After"] = "signed"
+    assert auth.headers_to_sign(request)["x-after"] == ["signed"]
+
+
 def test_botocore_still_has_what_the_signer_builds_on() -> None:
     """If this fails, botocore changed: re-check store/signer.py before upgrading."""
     for method in ("headers_to_sign", "signature", "add_auth", "canonical_headers"):
@@ -137,7 +148,7 @@ class Stop(Exception):
     """Raised in place of sending: these tests look at the signed request only."""
 
 
-async def signed_calls(open_: Any, settings: Settings) -> list[tuple[str, Any]]:
+async def signed_calls(open_: Any) -> list[tuple[str, Any]]:
     """Each service operation, signed by the given client, captured before it is sent."""
     captured: list[tuple[str, Any]] = []
 
@@ -189,12 +200,12 @@ async def test_the_service_client_signs_every_operation_with_the_signer_as_botoc
     # The one signed header that differs between two calls: botocore's invocation id.
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
     settings = Settings(endpoint_url=endpoint_url, region="eu-west-1")
-    ours = await signed_calls(open_client(settings), settings)
+    ours = await signed_calls(open_client(settings))
     stock_config = client_config(settings).merge(AioConfig(signature_version="v4"))
     stock = aioboto3.Session().client(
         "dynamodb", region_name="eu-west-1", endpoint_url=endpoint_url, config=stock_config
     )
-    theirs = await signed_calls(stock, settings)
+    theirs = await signed_calls(stock)
     chosen = [version for version, _ in ours if version != "sent"]
     assert chosen == [signer.SIGNATURE_VERSION] * 7
     assert [v for v, _ in theirs if v != "sent"] == ["v4"] * 7

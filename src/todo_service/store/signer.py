@@ -63,7 +63,10 @@ class SignedHeaders(dict[str, list[str]]):
 class CachedKeySigV4Auth(SigV4Auth):
     """SigV4Auth with its headers collected once per signature, its key and host cached."""
 
+    # Set only while add_auth signs, so that a caller asking outside a signature always gets
+    # the request's headers as they are now.
     _headers: SignedHeaders | None = None
+    _signing = False
 
     def headers_to_sign(self, request: Any) -> Any:
         # botocore asks twice per signature, with no change to the headers in between: for the
@@ -77,15 +80,17 @@ class CachedKeySigV4Auth(SigV4Auth):
                 headers.setdefault(lowered, []).append(value)
         if "host" not in headers:
             headers["host"] = [host_from_url(request.url)]
-        self._headers = headers
+        if self._signing:
+            self._headers = headers
         return headers
 
     def add_auth(self, request: Any) -> None:
-        # A retry signs again with a fresh look at the headers.
-        self._headers = None
+        self._signing = True
         try:
             super().add_auth(request)
         finally:
+            # A retry signs again with a fresh look at the headers.
+            self._signing = False
             self._headers = None
 
     def signature(self, string_to_sign: str, request: Any) -> str:
