@@ -8,8 +8,12 @@ UpdateItem against dynalite on loopback, each made by 16 tasks at once, through
 - `before`: the service's client before issue 13's changes (its `client_config` with
   botocore's own signer, on a stock session);
 - `+parser`: that, with DynamoDB's answers read by `store/response_parser.py`;
-- `+signer`: that, with `store/signer.py` signing too: the service's own `open_client`, as
-  the app opens it.
+- `+signer`: that, with `store/signer.py` signing too, both as the first round of issue 13
+  left them (every answer walked; the payload hashed from the prepared request);
+- `+plain`: that, with a plain answer (only S, N, BOOL and NULL values) taken as msgspec
+  decoded it, without botocore's walk;
+- `+payload`: that, with the payload hashed from the serializer's bytes: the service's own
+  `open_client`, as the app opens it.
 
 Each round runs every setup and call once, in a fresh random order, so the ratios compare
 like with like on a shared machine; the median round is reported. Numbers from one run;
@@ -22,12 +26,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -35,11 +43,17 @@ from pathlib import Path
 from typing import Any
 
 import aioboto3
+import botocore.auth
 from aiobotocore.config import AioConfig
+from aiobotocore.parsers import AioJSONParser
+from aiobotocore.session import AioSession
+from botocore.auth import SigV4Auth
 
 from todo_service.local.harness import LocalServer
 from todo_service.settings import Settings
-from todo_service.store.client import botocore_session, client_config, open_client
+from todo_service.store.client import client_config, open_client
+from todo_service.store.response_parser import DYNAMODB_PROTOCOL, ItemParser, ItemParserFactory
+from todo_service.store.signer import CachedKeySigV4Auth
 from todo_service.store.table import create_table_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,23 +95,63 @@ def setup(
     return opened
 
 
-def item_parser_session() -> aioboto3.Session:
-    return aioboto3.Session(botocore_session=botocore_session())
+class WalkingParser(ItemParser):
+    """The first round's parser: every answer walked, plain values taken as decoded."""
+
+    _handle_json_body = AioJSONParser._handle_json_body  # type: ignore[attr-defined]
+
+
+class WalkingParserFactory(ItemParserFactory):
+    def create_parser(self, protocol_name: str) -> Any:
+        if protocol_name == DYNAMODB_PROTOCOL:
+            return WalkingParser(**self._defaults)  # type: ignore[attr-defined]
+        return super().create_parser(protocol_name)
+
+
+class PreparingSigner(CachedKeySigV4Auth):
+    """The first round's signer: the payload read from the prepared request, as botocore does."""
+
+    payload = SigV4Auth.payload
+
+
+PREPARING_SIGNATURE_VERSION = "todo-service-v4-preparing"
+
+
+def walking_session() -> aioboto3.Session:
+    session = AioSession()
+    session.register_component("response_parser_factory", WalkingParserFactory())
+    return aioboto3.Session(botocore_session=session)
+
+
+def plain_session() -> aioboto3.Session:
+    session = AioSession()
+    session.register_component("response_parser_factory", ItemParserFactory())
+    return aioboto3.Session(botocore_session=session)
+
+
+def preparing_signer(settings: Settings) -> AioConfig:
+    botocore.auth.AUTH_TYPE_MAPS[PREPARING_SIGNATURE_VERSION] = PreparingSigner
+    return client_config(settings).merge(AioConfig(signature_version=PREPARING_SIGNATURE_VERSION))
 
 
 # Each setup adds one of issue 13's changes to the one before it.
 SETUPS: dict[str, Opener] = {
     "default": setup(aioboto3.Session, default_config),
     "before": setup(aioboto3.Session, stock_signer),
-    "+parser": setup(item_parser_session, stock_signer),
-    "+signer": open_client,
+    "+parser": setup(walking_session, stock_signer),
+    "+signer": setup(walking_session, preparing_signer),
+    "+plain": setup(plain_session, preparing_signer),
+    "+payload": open_client,
 }
 # The ratios reported: each change against the setup before it, and all against the floor's.
 RATIOS = (
     ("+parser", "before"),
     ("+signer", "+parser"),
-    ("+signer", "before"),
-    ("+signer", "default"),
+    ("+plain", "+signer"),
+    ("+payload", "+plain"),
+    ("+payload", "+signer"),
+    ("+payload", "before"),
+    ("+payload", "default"),
 )
 
 
@@ -183,18 +237,74 @@ async def measure(endpoint: str, rounds: int, calls: int) -> dict[str, dict[str,
     }
 
 
-def report(medians: dict[str, dict[str, float]]) -> str:
-    ops = [op for op in OPERATIONS if op in medians["default"]]
+def report(medians: dict[str, dict[str, float]], measure: str) -> str:
+    ops = [op for op in OPERATIONS if all(op in values for values in medians.values())]
     lines = [
-        "| CPU us per call (median round) | " + " | ".join(ops) + " |",
+        f"| {measure} | " + " | ".join(ops) + " |",
         "| --- | " + " | ".join("---:" for _ in ops) + " |",
     ]
     for name, values in medians.items():
-        lines.append(f"| `{name}` | " + " | ".join(f"{values[op]:.0f}" for op in ops) + " |")
+        lines.append(f"| `{name}` | " + " | ".join(f"{values[op]:,.0f}" for op in ops) + " |")
     for a, b in RATIOS:
-        ratios = " | ".join(f"{medians[a][op] / medians[b][op]:.2f}" for op in ops)
-        lines.append(f"| **{a} / {b}** | {ratios} |")
+        if a in medians and b in medians:
+            ratios = " | ".join(f"{medians[a][op] / medians[b][op]:.2f}" for op in ops)
+            lines.append(f"| **{a} / {b}** | {ratios} |")
     return "\n".join(lines)
+
+
+# Instructions, counted by valgrind's callgrind: the same for the same work whatever else the
+# machine does (perf cannot count them on this machine; CPU seconds move by about 10% from
+# round to round). Each setup runs in child processes under callgrind: one that opens the
+# client and warms every call up, and one per operation that does that and then `calls` more
+# of it; the difference, divided by `calls`, is one call's instructions.
+WARM_UP_CALLS = TASKS * 2
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+async def child(setup_name: str, endpoint: str, op: str | None, calls: int) -> None:
+    settings = Settings(endpoint_url=endpoint, region="us-east-1", table_name=TABLE)
+    async with SETUPS[setup_name](settings) as client:
+        ops = operations(client)
+        for call in ops.values():
+            await cpu_per_call_us(call, WARM_UP_CALLS)
+        if op is not None:
+            await cpu_per_call_us(ops[op], calls)
+
+
+def counted(valgrind: str, setup_name: str, endpoint: str, op: str | None, calls: int) -> int:
+    command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, "-m", "bench.calls", "--child", setup_name, "--endpoint", endpoint]
+    command += ["--calls", str(calls)] + (["--op", op] if op else [])
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    found = COLLECTED.search(done.stderr)
+    if done.returncode or found is None:
+        raise SystemExit(f"bench.calls: a child under callgrind failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def count_instructions(endpoint: str, setups: list[str], calls: int) -> dict[str, dict[str, float]]:
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("bench.calls: --instructions needs valgrind (apt-get install valgrind)")
+    asyncio.run(fill_table(endpoint))
+    jobs = [(name, op) for name in setups for op in (None, *OPERATIONS)]
+    # One child per core: callgrind runs a program about 50 times slower.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {
+            (name, op): pool.submit(counted, valgrind, name, endpoint, op, calls)
+            for name, op in jobs
+        }
+        totals = {job: future.result() for job, future in futures.items()}
+    return {
+        name: {op: (totals[name, op] - totals[name, None]) / calls for op in OPERATIONS}
+        for name in setups
+    }
+
+
+async def fill_table(endpoint: str) -> None:
+    settings = Settings(endpoint_url=endpoint, region="us-east-1", table_name=TABLE)
+    async with SETUPS["default"](settings) as client:
+        await fill(client)
 
 
 def main() -> None:
@@ -202,17 +312,41 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="rounds per setup (default 7)")
     parser.add_argument("--calls", type=int, default=400, help="calls per round (default 400)")
     parser.add_argument("--json", action="store_true", help="print the medians as JSON too")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per call with valgrind's callgrind instead of CPU time "
+        "(about 10 minutes for four setups on 2 cores)",
+    )
+    parser.add_argument(
+        "--setups", default=",".join(SETUPS), help="with --instructions: which setups (all)"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--op", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     # dynalite takes any credentials; these keep the run independent of the machine's.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    if opts.child:
+        asyncio.run(child(opts.child, opts.endpoint, opts.op, opts.calls))
+        return
     node = shutil.which("node")
     if node is None:
         raise SystemExit("bench.calls: node is missing (dynalite runs on it)")
     script = str(ROOT / "scripts/dynalite-server.js")
     with LocalServer(lambda port: [node, script, str(port)], "dynalite") as dynalite:
-        medians = asyncio.run(measure(dynalite.endpoint_url, opts.rounds, opts.calls))
-    print(report(medians))
+        if opts.instructions:
+            setups = [name for name in opts.setups.split(",") if name]
+            unknown = sorted(set(setups) - set(SETUPS))
+            if unknown:
+                raise SystemExit(f"bench.calls: unknown setups {unknown}; known: {list(SETUPS)}")
+            medians = count_instructions(dynalite.endpoint_url, setups, opts.calls)
+            measure = "Instructions per call (callgrind)"
+        else:
+            medians = asyncio.run(measure(dynalite.endpoint_url, opts.rounds, opts.calls))
+            measure = "CPU us per call (median round)"
+    print(report(medians, measure))
     if opts.json:
         print(json.dumps(medians))
 

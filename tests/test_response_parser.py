@@ -20,6 +20,7 @@ from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
 from todo_service.settings import Settings
 from todo_service.store.client import client_config, open_client
 from todo_service.store.response_parser import (
+    AS_DECODED_TYPES,
     ATTRIBUTE_VALUE,
     DYNAMODB_PROTOCOL,
     PLAIN_MEMBERS,
@@ -54,6 +55,20 @@ ODD_VALUES: dict[str, Any] = {
     "empty": {},
 }
 CAPACITY = {"TableName": "T", "CapacityUnits": 0.5}
+# Items the plain-answer decoder takes (store/response_parser.py's PLAIN_ANSWER), the odd
+# ones included: botocore returns each of these values as it was sent.
+PLAIN_ITEM: dict[str, Any] = {
+    "id": {"N": "7"},
+    "text": {"S": 'Buy milk, "quoted" and \u00e9'},
+    "completed": {"BOOL": False},
+    "nothing": {"NULL": True},
+}
+ODD_PLAIN_VALUES: dict[str, Any] = {
+    "bool_as_string": {"BOOL": "yes"},
+    "string_as_bool": {"S": True},
+    "two_members": {"S": "a", "N": "1"},
+    "empty": {},
+}
 
 # (operation, status, body): every output shape the service reads, and the rare ones.
 ANSWERS: list[tuple[str, int, Any]] = [
@@ -124,6 +139,28 @@ ANSWERS: list[tuple[str, int, Any]] = [
             "CancellationReasons": [{"Code": "ConditionalCheckFailed", "Item": EVERY_TYPE}],
         },
     ),
+    # Plain answers (no walk at all), and members around them that still need one.
+    ("GetItem", 200, {"Item": PLAIN_ITEM}),
+    ("GetItem", 200, {"Item": {}}),
+    ("UpdateItem", 200, {"Attributes": ODD_PLAIN_VALUES}),
+    (
+        "Scan",
+        200,
+        {
+            "Items": [PLAIN_ITEM, ODD_PLAIN_VALUES, {}],
+            "Count": 3,
+            "ScannedCount": 9,
+            "LastEvaluatedKey": {"id": {"N": "8"}},
+            "NotInTheModel": 5,
+        },
+    ),
+    ("Query", 200, {"Items": [PLAIN_ITEM], "Count": [1], "ScannedCount": 1}),
+    ("Scan", 200, {"Items": [PLAIN_ITEM], "ConsumedCapacity": CAPACITY}),
+    ("Scan", 200, {"Items": [PLAIN_ITEM, {"tags": {"SS": ["a"]}}]}),
+    ("Scan", 200, {"Items": [PLAIN_ITEM, {"gone": {"S": None}}]}),
+    ("Scan", 200, {"Items": [PLAIN_ITEM], "Count": None}),
+    ("DeleteItem", 200, {"Attributes": PLAIN_ITEM, "ItemCollectionMetrics": {}}),
+    ("PutItem", 200, {"Attributes": PLAIN_ITEM, "ConsumedCapacity": None}),
     ("GetItem", 500, b"<html>bad gateway</html>"),
     ("GetItem", 200, b"not json at all"),
 ]
@@ -188,6 +225,22 @@ async def test_parser_defaults_set_on_the_factory_reach_its_parsers() -> None:
     assert result["Item"]["blob"] == {"B": f"blob:{BLOB}"}
 
 
+async def test_a_plain_answer_is_read_without_walking_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = {"Items": [PLAIN_ITEM] * 3, "Count": 3, "LastEvaluatedKey": {"id": {"N": "7"}}}
+
+    def walked(self: ItemParser, shape: Any, value: Any) -> Any:
+        raise AssertionError(f"walked {shape.name}")
+
+    monkeypatch.setattr(ItemParser, "_parse_shape", walked)
+    result = await parsed(ItemParser(), "Scan", 200, answer)
+    assert result["Items"] == [PLAIN_ITEM] * 3
+    assert result["Count"] == 3
+    assert result["LastEvaluatedKey"] == {"id": {"N": "7"}}
+    # An answer with a member of another shape is walked.
+    with pytest.raises(AssertionError, match="walked"):
+        await parsed(ItemParser(), "Scan", 200, {**answer, "ConsumedCapacity": CAPACITY})
+
+
 def test_only_values_botocore_returns_unchanged_count_as_plain() -> None:
     for value in [{"S": "a"}, {"NS": ["1"]}, {"BOOL": False}, {"S": "a", "NULL": True}]:
         assert is_plain(value), value
@@ -219,9 +272,15 @@ def test_what_the_parser_relies_on_in_botocore_still_holds() -> None:
     assert item.type_name == "map"
     assert item.value.name == ATTRIBUTE_VALUE
     # The parser's own methods override botocore's by these names.
-    for method in ("_handle_map", "_handle_structure", "_parse_body_as_json"):
+    for method in ("_handle_map", "_handle_structure", "_parse_body_as_json", "_handle_json_body"):
         assert hasattr(AioJSONParser, method), method
     assert isinstance(AioResponseParserFactory()._defaults, dict)
+    # The members the plain path takes as decoded go to botocore's default handler.
+    for type_name in AS_DECODED_TYPES:
+        assert not hasattr(AioJSONParser, f"_handle_{type_name}"), type_name
+    scan = MODEL.operation_model("Scan").output_shape
+    assert scan.members["Items"].member.value.name == ATTRIBUTE_VALUE
+    assert scan.members["LastEvaluatedKey"].value.name == ATTRIBUTE_VALUE
 
 
 async def test_service_client_reads_a_real_servers_items_as_a_stock_client(

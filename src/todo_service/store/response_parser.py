@@ -17,15 +17,24 @@ relies on.
 The body is decoded with msgspec (already the service's JSON library) instead of `json`,
 about 1.7 times as fast on a page of 50 items (timeit); a body msgspec refuses falls back to
 botocore's own handling, so an odd answer reads exactly as botocore would read it.
+
+The answers the service reads most (an item, a page of items, a key) go further: msgspec
+decodes them against the type of a *plain answer* (`PLAIN_ANSWER`), which checks in C, while it
+decodes, that every attribute value holds only `S`, `N`, `BOOL` or `NULL` with a string or
+boolean in it. When it does, and every member of the output shape that the answer holds is an
+item, a list of items or a scalar, botocore's walk would hand back every value as decoded, so
+the decoded values are the result and no walk runs. Any other answer, or a member of any other
+shape (ConsumedCapacity, say), takes the walk above over what msgspec decoded. A Scan page of
+50 items was parsed in 0.3x the time of the walk with the shortcut (bench/README.md).
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import msgspec
 from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
-from botocore.model import MapShape, Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 # The shape of one attribute value in DynamoDB's service model.
 ATTRIBUTE_VALUE: Final = "AttributeValue"
@@ -38,6 +47,17 @@ SET_MEMBERS: Final = frozenset({"SS", "NS"})
 PLAIN_MEMBERS: Final = SCALAR_MEMBERS | SET_MEMBERS
 # The protocol botocore's DynamoDB model declares (its JSON 1.0 RPC).
 DYNAMODB_PROTOCOL: Final = "json"
+
+# A plain answer: each member an item, a list of items or a number, and each attribute value
+# of each item one of SCALAR_MEMBERS holding a string or a boolean. botocore returns such a
+# value unchanged whatever the JSON type of a scalar member, so this is stricter than
+# `is_plain`; sets are left out because botocore walks a set that is not a list differently.
+PlainValue = dict[Literal["S", "N", "BOOL", "NULL"], str | bool]
+PlainItem = dict[str, PlainValue]
+PLAIN_ANSWER: Final = msgspec.json.Decoder(dict[str, list[PlainItem] | int | PlainItem])
+# Output members botocore's JSON parser returns as they are (its default handler): no
+# timestamps, no blobs.
+AS_DECODED_TYPES: Final = frozenset({"string", "integer", "long", "boolean"})
 
 
 def is_plain(value: object) -> bool:
@@ -52,6 +72,21 @@ def is_plain(value: object) -> bool:
     return members <= PLAIN_MEMBERS and all(
         type(value[name]) is list for name in members & SET_MEMBERS
     )
+
+
+def is_item_map(shape: Shape) -> bool:
+    return isinstance(shape, MapShape) and shape.value.name == ATTRIBUTE_VALUE
+
+
+def taken_as_decoded(shape: Shape, value: object) -> bool:
+    """Whether botocore's walk returns this member of a plain answer as it was decoded."""
+    if shape.type_name in AS_DECODED_TYPES:
+        return True
+    if is_item_map(shape):
+        return type(value) is dict
+    if isinstance(shape, ListShape) and is_item_map(shape.member):
+        return type(value) is list
+    return False
 
 
 class ItemParser(AioJSONParser):
@@ -78,6 +113,26 @@ class ItemParser(AioJSONParser):
         if shape.name == ATTRIBUTE_VALUE and is_plain(value):
             return value
         return super()._handle_structure(shape, value)  # type: ignore[misc]
+
+    def _handle_json_body(self, raw_body: bytes, shape: Shape) -> Any:
+        if not raw_body or not isinstance(shape, StructureShape) or shape.is_tagged_union:
+            return super()._handle_json_body(raw_body, shape)  # type: ignore[misc]
+        try:
+            answer = PLAIN_ANSWER.decode(raw_body)
+        except msgspec.DecodeError:
+            # Not plain (or not JSON): botocore's reading, with the shortcuts above.
+            return super()._handle_json_body(raw_body, shape)  # type: ignore[misc]
+        # botocore's structure walk, for the members that need none: only the shape's members,
+        # by their wire names, nulls left out.
+        parsed = {}
+        for name, member in shape.members.items():
+            value = answer.get(member.serialization.get("name", name))
+            if value is None:
+                continue
+            if not taken_as_decoded(member, value):
+                return self._parse_shape(shape, answer)  # type: ignore[attr-defined]
+            parsed[name] = value
+        return parsed
 
     def _parse_body_as_json(self, body_contents: bytes) -> Any:
         if not body_contents:
