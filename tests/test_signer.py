@@ -9,6 +9,7 @@ stop them before they leave the machine.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -66,6 +67,17 @@ def odd_requests() -> Iterator[tuple[str, AWSRequest]]:
     unsigned = dynamodb_request("Scan", {}, aws)
     unsigned.headers["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
     yield "content hash given", unsigned
+    # Bodies botocore reads its own way (the signer hashes only non-empty bytes itself).
+    yield "empty body", AWSRequest(method="POST", url=local, headers={}, data=b"")
+    yield "str body", AWSRequest(method="POST", url=local, headers={}, data='{"é": 1}')
+    yield "file body", AWSRequest(method="POST", url=local, headers={}, data=io.BytesIO(b"{}"))
+    yield "form body", AWSRequest(method="POST", url=aws, headers={}, data={"a": "b c"})
+    unsigned_payload = dynamodb_request("Scan", {}, aws)
+    unsigned_payload.context["payload_signing_enabled"] = False
+    yield "payload signing off over https", unsigned_payload
+    trailer = dynamodb_request("Scan", {}, aws)
+    trailer.context["checksum"] = {"request_algorithm": {"in": "trailer", "algorithm": "crc32"}}
+    yield "streaming checksum trailer", trailer
     resigned = dynamodb_request("GetItem", {}, local)
     resigned.headers["Authorization"] = "an earlier attempt's"
     resigned.headers["X-Amz-Date"] = "20200101T000000Z"
@@ -81,9 +93,13 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
 
 
 def signed(cls: type[SigV4Auth], request: AWSRequest, credentials: ReadOnlyCredentials) -> Any:
+    data = request.data
+    if isinstance(data, io.BytesIO):  # a fresh stream each time, at the same position
+        data = io.BytesIO(data.getvalue())
     copy = AWSRequest(
-        method=request.method, url=request.url, data=request.data, params=dict(request.params)
+        method=request.method, url=request.url, data=data, params=dict(request.params)
     )
+    copy.context.update(request.context)
     for name, value in request.headers.items():  # repeated names kept
         copy.headers.add_header(name, value)
     cls(credentials, "dynamodb", "eu-west-1").add_auth(copy)
@@ -134,9 +150,32 @@ def test_headers_asked_for_outside_a_signature_are_the_requests_current_ones() -
     assert auth.headers_to_sign(request)["x-after"] == ["signed"]
 
 
+def test_a_bytes_payload_is_hashed_without_preparing_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # botocore's `request.body` prepares the whole request; the endpoint prepares it again to
+    # send it. The signer reads the serializer's bytes instead (same hash, checked above).
+    request = dynamodb_request("GetItem", {"TableName": "T"}, "http://127.0.0.1:8000/")
+    stock = SigV4Auth(KEYS, "dynamodb", "eu-west-1").payload(request)
+
+    def prepared(self: AWSRequest) -> Any:
+        raise AssertionError("the signer prepared the request to read its body")
+
+    monkeypatch.setattr(AWSRequest, "prepare", prepared)
+    assert signer.CachedKeySigV4Auth(KEYS, "dynamodb", "eu-west-1").payload(request) == stock
+
+
 def test_botocore_still_has_what_the_signer_builds_on() -> None:
     """If this fails, botocore changed: re-check store/signer.py before upgrading."""
-    for method in ("headers_to_sign", "signature", "add_auth", "canonical_headers"):
+    for method in (
+        "headers_to_sign",
+        "signature",
+        "add_auth",
+        "canonical_headers",
+        "payload",
+        "_is_streaming_checksum_payload",
+        "_should_sha256_sign_payload",
+    ):
         assert callable(getattr(SigV4Auth, method, None)), method
     assert botocore.auth.SIGNED_HEADERS_BLACKLIST
     assert botocore.auth._host_from_url("http://[::1]:8000/x") == "[::1]:8000"

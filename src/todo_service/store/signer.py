@@ -5,12 +5,16 @@ sign into an `email.message`-based `HTTPHeaders` twice (once for the canonical r
 for the Authorization header) and derives the signing key from the secret with four HMACs,
 although the key changes only once a day. With the Host header parsed from the same URL on
 every call, that was about half of a GetItem's signing time, and signing about a quarter of
-the call (py-spy; bench/README.md, issue 13).
+the call (py-spy; bench/README.md, issue 13). To hash the payload it reads `request.body`,
+which prepares the whole request (URL, a case-insensitive copy of every header, body) only
+to hand back the bytes the serializer already put in `request.data`; the endpoint then
+prepares the request again to send it.
 
 `CachedKeySigV4Auth` keeps botocore's algorithm and changes only that: the headers are
 collected once per signature into a plain dict, the key is derived once per (secret, day,
-region, service), and the Host header's value once per endpoint URL. The canonical request,
-the string to sign and the Authorization header are botocore's own code.
+region, service), the Host header's value once per endpoint URL, and a payload of bytes is
+hashed straight from `request.data`. The canonical request, the string to sign and the
+Authorization header are botocore's own code.
 `tests/test_signer.py` checks that every signature equals botocore's, byte for byte, on the
 service's calls and on odd requests.
 
@@ -92,6 +96,20 @@ class CachedKeySigV4Auth(SigV4Auth):
             # A retry signs again with a fresh look at the headers.
             self._signing = False
             self._headers = None
+
+    def payload(self, request: Any) -> str:
+        data = request.data
+        # Bytes are what botocore's JSON serializer makes, and what `request.body` would give
+        # back after preparing the request. Empty, str, form and file bodies, unsigned and
+        # streaming payloads: botocore's own reading.
+        if (
+            type(data) is bytes
+            and data
+            and not self._is_streaming_checksum_payload(request)  # type: ignore[attr-defined]
+            and self._should_sha256_sign_payload(request)  # type: ignore[attr-defined]
+        ):
+            return sha256(data).hexdigest()
+        return super().payload(request)
 
     def signature(self, string_to_sign: str, request: Any) -> str:
         key = signing_key(
