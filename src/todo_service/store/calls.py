@@ -1,6 +1,6 @@
 """How the store calls DynamoDB: one deadline, one translation of failures, one conditional update.
 
-Both repositories (`todos.py` and `idempotency.py`) make their calls inside `guarded(...)`, so
+Both repositories (`todos.py` and `idempotency.py`) make their calls inside `Guarded(...)`, so
 a slow, unreachable or throttling DynamoDB becomes the same `BackendUnavailable` (503 with
 Retry-After) wherever it happens, and botocore's `ClientError` never leaves the store except
 for the codes a caller handles itself.
@@ -9,8 +9,8 @@ for the codes a caller handles itself.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
@@ -52,28 +52,57 @@ def was_retried(error: ClientError) -> bool:
     return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
 
 
-@contextlib.asynccontextmanager
-async def guarded(timeout_s: float, tables: str) -> AsyncIterator[None]:
+class Guarded:
     """Bound DynamoDB calls by one deadline and turn transport trouble into domain errors.
 
     `tables` names the tables the calls use, for the message when one does not exist.
+    A class rather than a generator-based context manager: it is entered on every request,
+    and the generator machinery cost about as much as the deadline itself.
     """
-    try:
-        async with asyncio.timeout(timeout_s):
-            yield
-    except TimeoutError:
-        raise BackendUnavailable(f"DynamoDB did not answer within {timeout_s:g} s") from None
-    except ClientError as error:
-        code = error_code(error)
-        if code in THROTTLING_CODES:
-            raise BackendUnavailable("DynamoDB is throttling requests") from error
-        if code == "ResourceNotFoundException":
-            raise BackendUnavailable(f"table {tables} does not exist") from error
-        raise
-    except NoCredentialsError as error:
-        raise BackendUnavailable("no AWS credentials are configured") from error
-    except (BotoCoreError, aiohttp.ClientError, OSError) as error:
-        raise BackendUnavailable("DynamoDB is unreachable") from error
+
+    __slots__ = ("_deadline", "_tables", "_timeout_s")
+
+    def __init__(self, timeout_s: float, tables: str) -> None:
+        self._timeout_s = timeout_s
+        self._tables = tables
+
+    async def __aenter__(self) -> None:
+        # The deadline runs from here, on the running loop's clock.
+        self._deadline = asyncio.timeout(self._timeout_s)
+        await self._deadline.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            # Turns the body's cancellation into TimeoutError when the deadline has passed.
+            await self._deadline.__aexit__(exc_type, error, traceback)
+        except TimeoutError as expired:
+            error = expired
+        if error is not None:
+            self._raise_domain_error(error)
+        # Anything else leaves as it came.
+
+    def _raise_domain_error(self, error: BaseException) -> None:
+        # In this order: TimeoutError is an OSError, NoCredentialsError a BotoCoreError.
+        if isinstance(error, TimeoutError):
+            raise BackendUnavailable(
+                f"DynamoDB did not answer within {self._timeout_s:g} s"
+            ) from None
+        if isinstance(error, ClientError):
+            code = error_code(error)
+            if code in THROTTLING_CODES:
+                raise BackendUnavailable("DynamoDB is throttling requests") from error
+            if code == "ResourceNotFoundException":
+                raise BackendUnavailable(f"table {self._tables} does not exist") from error
+            return
+        if isinstance(error, NoCredentialsError):
+            raise BackendUnavailable("no AWS credentials are configured") from error
+        if isinstance(error, BotoCoreError | aiohttp.ClientError | OSError):
+            raise BackendUnavailable("DynamoDB is unreachable") from error
 
 
 async def update_item(

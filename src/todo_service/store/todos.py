@@ -11,7 +11,6 @@ someone else's is TodoNotFound everywhere, decided by each write's own condition
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -29,8 +28,8 @@ from todo_service.domain.ids import IdGenerator
 from todo_service.domain.todo import Todo, now_iso
 from todo_service.store import items
 from todo_service.store.calls import (
+    Guarded,
     condition_failed,
-    guarded,
     read_item,
     update_item,
     was_retried,
@@ -80,8 +79,8 @@ class TodoRepository:
         self._ids = ids or IdGenerator()
         self._toggles = Toggles()
 
-    def _guarded(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return guarded(self._timeout_s, f"{self._table} or {self._records.table}")
+    def _guarded(self) -> Guarded:
+        return Guarded(self._timeout_s, f"{self._table} or {self._records.table}")
 
     async def ping(self) -> None:
         """Raise BackendUnavailable unless both tables (and the owner index, when it is
