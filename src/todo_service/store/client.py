@@ -17,7 +17,6 @@ from aiobotocore.session import AioSession
 from todo_service import __version__
 from todo_service.settings import Settings
 from todo_service.store import signer
-from todo_service.store.events import CheapEmitter
 from todo_service.store.response_parser import ItemParserFactory
 
 if TYPE_CHECKING:
@@ -55,10 +54,8 @@ def client_config(settings: Settings) -> AioConfig:
 
 
 def botocore_session() -> AioSession:
-    """A botocore session whose clients parse DynamoDB's answers with `ItemParser` and
-    dispatch botocore's events with `CheapEmitter`."""
-    # event_hooks: the session's documented argument for the emitter its clients copy.
-    session = AioSession(event_hooks=CheapEmitter())
+    """A botocore session whose clients parse DynamoDB's answers with `ItemParser`."""
+    session = AioSession()
     # The session's documented way to swap a component: clients made from it take their
     # response parsers from this factory.
     session.register_component("response_parser_factory", ItemParserFactory())
