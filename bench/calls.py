@@ -275,7 +275,10 @@ def counted(valgrind: str, setup_name: str, endpoint: str, op: str | None, calls
     command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     command += [sys.executable, "-m", "bench.calls", "--child", setup_name, "--endpoint", endpoint]
     command += ["--calls", str(calls)] + (["--op", op] if op else [])
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    # A fixed hash seed: with a random one, the layout of sets and dicts (and so the count)
+    # moves by a few percent from one process to the next.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     found = COLLECTED.search(done.stderr)
     if done.returncode or found is None:
         raise SystemExit(f"bench.calls: a child under callgrind failed:\n{done.stderr[-2000:]}")
