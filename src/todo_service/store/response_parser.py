@@ -25,7 +25,8 @@ boolean in it. When it does, and every member of the output shape that the answe
 item, a list of items or a scalar, botocore's walk would hand back every value as decoded, so
 the decoded values are the result and no walk runs. Any other answer, or a member of any other
 shape (ConsumedCapacity, say), takes the walk above over what msgspec decoded. A Scan page of
-50 items was parsed in 0.3x the time of the walk with the shortcut (bench/README.md).
+50 items parses in about a sixth of the time of the walk with the shortcut, and the whole
+Scan call takes 0.65x the instructions (bench/README.md).
 """
 
 from __future__ import annotations
