@@ -46,12 +46,11 @@ import aioboto3
 import botocore.auth
 from aiobotocore.config import AioConfig
 from aiobotocore.parsers import AioJSONParser
-from aiobotocore.session import AioSession
 from botocore.auth import SigV4Auth
 
 from todo_service.local.harness import LocalServer
 from todo_service.settings import Settings
-from todo_service.store.client import client_config, open_client
+from todo_service.store.client import botocore_session, client_config, open_client
 from todo_service.store.response_parser import DYNAMODB_PROTOCOL, ItemParser, ItemParserFactory
 from todo_service.store.signer import CachedKeySigV4Auth
 from todo_service.store.table import create_table_request
@@ -117,15 +116,15 @@ class PreparingSigner(CachedKeySigV4Auth):
 PREPARING_SIGNATURE_VERSION = "todo-service-v4-preparing"
 
 
-def walking_session() -> aioboto3.Session:
-    session = AioSession()
-    session.register_component("response_parser_factory", WalkingParserFactory())
-    return aioboto3.Session(botocore_session=session)
-
-
 def plain_session() -> aioboto3.Session:
-    session = AioSession()
-    session.register_component("response_parser_factory", ItemParserFactory())
+    """The service's session (store/client.py), which reads plain answers without a walk."""
+    return aioboto3.Session(botocore_session=botocore_session())
+
+
+def walking_session() -> aioboto3.Session:
+    """The service's session with the first round's parser in place of its own."""
+    session = botocore_session()
+    session.register_component("response_parser_factory", WalkingParserFactory())
     return aioboto3.Session(botocore_session=session)
 
 
@@ -345,11 +344,11 @@ def main() -> None:
             if unknown:
                 raise SystemExit(f"bench.calls: unknown setups {unknown}; known: {list(SETUPS)}")
             medians = count_instructions(dynalite.endpoint_url, setups, opts.calls)
-            measure = "Instructions per call (callgrind)"
+            heading = "Instructions per call (callgrind)"
         else:
             medians = asyncio.run(measure(dynalite.endpoint_url, opts.rounds, opts.calls))
-            measure = "CPU us per call (median round)"
-    print(report(medians, measure))
+            heading = "CPU us per call (median round)"
+    print(report(medians, heading))
     if opts.json:
         print(json.dumps(medians))
 
