@@ -236,10 +236,10 @@ async def measure(endpoint: str, rounds: int, calls: int) -> dict[str, dict[str,
     }
 
 
-def report(medians: dict[str, dict[str, float]], measure: str) -> str:
+def report(medians: dict[str, dict[str, float]], heading: str) -> str:
     ops = [op for op in OPERATIONS if all(op in values for values in medians.values())]
     lines = [
-        f"| {measure} | " + " | ".join(ops) + " |",
+        f"| {heading} | " + " | ".join(ops) + " |",
         "| --- | " + " | ".join("---:" for _ in ops) + " |",
     ]
     for name, values in medians.items():
