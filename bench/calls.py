@@ -193,6 +193,10 @@ def operations(client: Any) -> dict[str, Callable[[], Awaitable[Any]]]:
     }
 
 
+def bench_settings(endpoint: str) -> Settings:
+    return Settings(endpoint_url=endpoint, region="us-east-1", table_name=TABLE)
+
+
 async def cpu_per_call_us(call: Callable[[], Awaitable[Any]], calls: int) -> float:
     async def task() -> None:
         for _ in range(calls // TASKS):
@@ -212,7 +216,7 @@ async def fill(client: Any) -> None:
 
 
 async def measure(endpoint: str, rounds: int, calls: int) -> dict[str, dict[str, float]]:
-    settings = Settings(endpoint_url=endpoint, region="us-east-1", table_name=TABLE)
+    settings = bench_settings(endpoint)
     samples: dict[str, dict[str, list[float]]] = {s: {} for s in SETUPS}
     async with contextlib.AsyncExitStack() as stack:
         clients = {
@@ -261,7 +265,7 @@ COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 async def child(setup_name: str, endpoint: str, op: str | None, calls: int) -> None:
-    settings = Settings(endpoint_url=endpoint, region="us-east-1", table_name=TABLE)
+    settings = bench_settings(endpoint)
     async with SETUPS[setup_name](settings) as client:
         ops = operations(client)
         for call in ops.values():
@@ -304,7 +308,7 @@ def count_instructions(endpoint: str, setups: list[str], calls: int) -> dict[str
 
 
 async def fill_table(endpoint: str) -> None:
-    settings = Settings(endpoint_url=endpoint, region="us-east-1", table_name=TABLE)
+    settings = bench_settings(endpoint)
     async with SETUPS["default"](settings) as client:
         await fill(client)
 
@@ -318,7 +322,7 @@ def main() -> None:
         "--instructions",
         action="store_true",
         help="count instructions per call with valgrind's callgrind instead of CPU time "
-        "(about 10 minutes for four setups on 2 cores)",
+        "(about 15 minutes for four setups on 2 cores)",
     )
     parser.add_argument(
         "--setups", default=",".join(SETUPS), help="with --instructions: which setups (all)"
