@@ -12,8 +12,9 @@ UpdateItem against dynalite on loopback, each made by 16 tasks at once, through
   left them (every answer walked; the payload hashed from the prepared request);
 - `+plain`: that, with a plain answer (only S, N, BOOL and NULL values) taken as msgspec
   decoded it, without botocore's walk;
-- `+payload`: that, with the payload hashed from the serializer's bytes: the service's own
-  `open_client`, as the app opens it.
+- `+payload`: that, with the payload hashed from the serializer's bytes (round two's end);
+- `+endpoints`: that, with each endpoint resolved once per operation and table
+  (`store/endpoints.py`): the service's own `open_client`, as the app opens it.
 
 Each round runs every setup and call once, in a fresh random order, so the ratios compare
 like with like on a shared machine; the median round is reported. Numbers from one run;
@@ -140,7 +141,8 @@ SETUPS: dict[str, Opener] = {
     "+parser": setup(walking_session, stock_signer),
     "+signer": setup(walking_session, preparing_signer),
     "+plain": setup(plain_session, preparing_signer),
-    "+payload": open_client,
+    "+payload": setup(plain_session, client_config),
+    "+endpoints": open_client,
 }
 # The ratios reported: each change against the setup before it, and all against the floor's.
 RATIOS = (
@@ -148,9 +150,10 @@ RATIOS = (
     ("+signer", "+parser"),
     ("+plain", "+signer"),
     ("+payload", "+plain"),
-    ("+payload", "+signer"),
-    ("+payload", "before"),
-    ("+payload", "default"),
+    ("+endpoints", "+payload"),
+    ("+endpoints", "+signer"),
+    ("+endpoints", "before"),
+    ("+endpoints", "default"),
 )
 
 

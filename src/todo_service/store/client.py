@@ -17,6 +17,7 @@ from aiobotocore.session import AioSession
 from todo_service import __version__
 from todo_service.settings import Settings
 from todo_service.store import signer
+from todo_service.store.endpoints import cache_endpoints
 from todo_service.store.response_parser import ItemParserFactory
 
 if TYPE_CHECKING:
@@ -71,4 +72,5 @@ async def open_client(settings: Settings) -> AsyncIterator[DynamoDBClient]:
         endpoint_url=settings.endpoint_url,
         config=client_config(settings),
     ) as client:
+        cache_endpoints(client)
         yield client
