@@ -5,8 +5,9 @@ it copies the client's built-in values (region, FIPS, dual-stack, endpoint URL, 
 emits `before-endpoint-resolution.dynamodb`, resolves each of the ruleset's eight parameters
 from the call's arguments, the client's settings and the credentials, and only then asks the
 ruleset, whose own answer is cached. For a client those inputs change with the operation and
-its table name alone (`ResourceArn` is the table name), so the answer does too: resolving it
-on every call was about 15% of a GetItem's CPU (bench/README.md, "Round three").
+its table name alone (`ResourceArn` is the table name), so the answer does too: keeping it
+takes a GetItem, PutItem or UpdateItem to 0.91x the instructions (bench/README.md, "Round
+three").
 
 `CachedEndpoints` wraps the client's resolver and keeps its answer per (operation, values of
 the operation's context parameters). What it takes as fixed for the client's life:
