@@ -19,6 +19,7 @@ from aiobotocore.client import AioBaseClient
 from aiobotocore.config import AioConfig
 from aiobotocore.regions import AioEndpointRulesetResolver
 
+from todo_service import __version__
 from todo_service.settings import Settings
 from todo_service.store.client import botocore_session, client_config, open_client
 from todo_service.store.endpoints import ANSWERS_KEPT, CachedEndpoints, cache_endpoints
@@ -110,6 +111,9 @@ async def test_every_call_goes_where_and_as_botocore_would_send_it(
     assert len(sent["cached"]) == 13
     assert sent["cached"] == sent["stock"]
     assert {url for url, _ in sent["cached"]} == hosts
+    # The service's fixed User-Agent, with the botocore version aiobotocore adds, once.
+    agents = {headers["User-Agent"] for _, headers in sent["cached"]}
+    assert agents == {f"todo-service/{__version__} botocore/{botocore.__version__}".encode()}
 
 
 async def test_each_operation_and_table_is_resolved_once() -> None:
