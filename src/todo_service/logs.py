@@ -19,17 +19,18 @@ _encoder = msgspec.json.Encoder()
 
 class JsonFormatter(logging.Formatter):
     # The time up to the second, for the second last formatted: at one line per request,
-    # formatting it anew for every line was a tenth of the formatter's time.
-    _second: int | None = None
-    _second_text = ""
+    # formatting it anew for every line was a tenth of the formatter's time. One attribute,
+    # so a thread that logs at the same moment reads a second and its text together.
+    _second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
-        second = int(record.created)
-        if second != self._second:
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
+        second, text = self._second
+        if int(record.created) != second:
+            second = int(record.created)
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, text)
         entry: dict[str, object] = {
-            "time": f"{self._second_text}.{int(record.msecs):03d}Z",
+            "time": f"{text}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
