@@ -8,12 +8,12 @@ and for a local one.
 
 from __future__ import annotations
 
-import datetime
 import inspect
+import uuid
 from typing import Any
 
 import aioboto3
-import botocore.auth
+import botocore
 import pytest
 from aiobotocore.client import AioBaseClient
 from aiobotocore.config import AioConfig
@@ -24,6 +24,8 @@ from todo_service.settings import Settings
 from todo_service.store.client import botocore_session, client_config, open_client
 from todo_service.store.endpoints import ANSWERS_KEPT, CachedEndpoints, cache_endpoints
 
+from .support.unsent import Stop, freeze_botocore_clock, stop_before_sending
+
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 KEY = {"id": {"N": "1"}}
@@ -31,21 +33,6 @@ KEY = {"id": {"N": "1"}}
 # must tell it apart from "T" (it keys on the table name as given).
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:111122223333:table/T"
 ARN_HOST = f"https://111122223333.ddb.{REGION}.amazonaws.com/"
-
-
-class Stop(Exception):
-    """Raised in place of sending."""
-
-
-def stop_before_sending(client: Any, sent: list[tuple[str, dict[str, Any]]]) -> None:
-    def stop(request: Any, **_: Any) -> None:
-        headers = dict(request.headers.items())
-        # botocore's invocation id: the one header that differs on every call.
-        headers.pop("amz-sdk-invocation-id", None)
-        sent.append((request.url, headers))
-        raise Stop
-
-    client.meta.events.register("before-send.dynamodb", stop)
 
 
 async def make_calls(client: Any) -> None:
@@ -95,8 +82,9 @@ async def test_every_call_goes_where_and_as_botocore_would_send_it(
     account_id: str | None,
     hosts: set[str],
 ) -> None:
-    moment = datetime.datetime(2026, 12, 2, 12, 0, 0)  # the same signature date for both
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: moment)
+    freeze_botocore_clock(monkeypatch)  # both clients sign at one moment
+    # The one header that differs between two calls otherwise: botocore's invocation id.
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
     settings = Settings(endpoint_url=endpoint_url, region=REGION)
     config = client_config(settings)
     sent: dict[str, list[tuple[str, dict[str, Any]]]] = {"cached": [], "stock": []}

@@ -27,9 +27,10 @@ from todo_service.settings import Settings
 from todo_service.store import signer
 from todo_service.store.client import client_config, open_client
 
+from .support.unsent import MOMENT, Stop, freeze_botocore_clock, stop_before_sending
+
 KEYS = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
 SESSION_KEYS = ReadOnlyCredentials("ASIAEXAMPLE", "secret/with+chars", "a-session-token==")
-MOMENT = datetime.datetime(2026, 12, 2, 23, 59, 59)
 TARGET = "DynamoDB_20120810."
 
 
@@ -86,10 +87,7 @@ def odd_requests() -> Iterator[tuple[str, AWSRequest]]:
 
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
-    """botocore's clock, stopped at the moment in the list (a test may change it)."""
-    moments = [MOMENT]
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: moments[0])
-    return moments
+    return freeze_botocore_clock(monkeypatch)
 
 
 def signed(cls: type[SigV4Auth], request: AWSRequest, credentials: ReadOnlyCredentials) -> Any:
@@ -183,24 +181,18 @@ def test_botocore_still_has_what_the_signer_builds_on() -> None:
     assert botocore.auth.AUTH_TYPE_MAPS[signer.SIGNATURE_VERSION] is signer.CachedKeySigV4Auth
 
 
-class Stop(Exception):
-    """Raised in place of sending: these tests look at the signed request only."""
+async def signed_calls(open_: Any) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
+    """Each service operation, signed by the given client and stopped before it is sent: the
+    signature versions chosen, and the URLs and headers that would have been sent."""
+    chosen: list[str] = []
+    sent: list[tuple[str, dict[str, Any]]] = []
 
-
-async def signed_calls(open_: Any) -> list[tuple[str, Any]]:
-    """Each service operation, signed by the given client, captured before it is sent."""
-    captured: list[tuple[str, Any]] = []
-
-    def capture(request: Any, signature_version: str = "", **_: Any) -> None:
-        captured.append((signature_version, request))
-
-    def stop(request: Any, **_: Any) -> None:
-        captured.append(("sent", dict(request.headers.items())))
-        raise Stop
+    def capture(signature_version: str = "", **_: Any) -> None:
+        chosen.append(signature_version)
 
     async with open_ as client:
         client.meta.events.register("before-sign.dynamodb", capture)
-        client.meta.events.register("before-send.dynamodb", stop)
+        stop_before_sending(client, sent)
         key = {"id": {"N": "1"}}
         calls = [
             client.get_item(TableName="T", Key=key, ConsistentRead=True),
@@ -224,7 +216,7 @@ async def signed_calls(open_: Any) -> list[tuple[str, Any]]:
         for call in calls:
             with pytest.raises(Stop):
                 await call
-    return captured
+    return chosen, sent
 
 
 @pytest.mark.parametrize("endpoint_url", [None, "http://127.0.0.1:8000"], ids=["aws", "local"])
@@ -239,16 +231,13 @@ async def test_the_service_client_signs_every_operation_with_the_signer_as_botoc
     # The one signed header that differs between two calls: botocore's invocation id.
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
     settings = Settings(endpoint_url=endpoint_url, region="eu-west-1")
-    ours = await signed_calls(open_client(settings))
+    chosen_ours, sent_ours = await signed_calls(open_client(settings))
     stock_config = client_config(settings).merge(AioConfig(signature_version="v4"))
     stock = aioboto3.Session().client(
         "dynamodb", region_name="eu-west-1", endpoint_url=endpoint_url, config=stock_config
     )
-    theirs = await signed_calls(stock)
-    chosen = [version for version, _ in ours if version != "sent"]
-    assert chosen == [signer.SIGNATURE_VERSION] * 7
-    assert [v for v, _ in theirs if v != "sent"] == ["v4"] * 7
-    sent_ours = [headers for version, headers in ours if version == "sent"]
-    sent_theirs = [headers for version, headers in theirs if version == "sent"]
+    chosen_theirs, sent_theirs = await signed_calls(stock)
+    assert chosen_ours == [signer.SIGNATURE_VERSION] * 7
+    assert chosen_theirs == ["v4"] * 7
     assert len(sent_ours) == 7
     assert sent_ours == sent_theirs
