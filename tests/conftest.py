@@ -42,6 +42,14 @@ NO_SKIP = os.environ.get("TODO_TEST_NO_SKIP") == "1"
 # tests in the background), which is not what these tests are about; the deadline itself, at
 # its real values, is tested by test_faults.py.
 EMULATOR_DEADLINE_S = 30.0
+# The suite arranges its data with bursts of concurrent requests (150 creates at once, say),
+# which the defences against overload and abuse would rightly refuse; test_limits.py tests
+# each of them at its real values.
+SUITE_LIMITS: dict[str, Any] = {
+    "max_in_flight": 100_000,
+    "rate_limit_reads": 0.0,
+    "rate_limit_writes": 0.0,
+}
 # The suite's apps take the switch as a deployment would (CI runs the suite a second time with
 # TODO_SDK_SPEEDUPS=off); the services it starts as processes read it from the environment.
 SDK_SPEEDUPS = settings_from_env(
@@ -111,6 +119,7 @@ def base_settings(dynamodb_endpoint: str) -> Settings:
         host="127.0.0.1",
         dynamodb_timeout_s=EMULATOR_DEADLINE_S,
         sdk_speedups=SDK_SPEEDUPS,
+        **SUITE_LIMITS,
     )
 
 

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -36,7 +35,7 @@ from todo_service.store.todos import TodoRepository
 
 from .conftest import REGION
 from .support.api import Client, assert_error, create, list_all, list_pages, next_cursor
-from .support.cognito import LocalPool, bearer, cognito, create_pool, sign_in, sign_up
+from .support.cognito import LocalPool, User, bearer, cognito, signed_in_users
 from .support.cognito_servers import CognitoIdp
 
 pytestmark = pytest.mark.integration
@@ -46,28 +45,11 @@ INDEX_WAIT_S = 10.0
 INDEX_POLL_S = 0.05
 
 
-class User:
-    def __init__(self, name: str, access_token: str) -> None:
-        self.name = name
-        self.token = access_token
-        self.sub: str = jwt.decode(access_token, options={"verify_signature": False})["sub"]
-
-
 @pytest.fixture(scope="module")
 def users(cognito_idp: CognitoIdp) -> tuple[LocalPool, User, User]:
     """One pool and two signed-in users for the module (sign-up is the slow part)."""
-
-    async def make() -> tuple[LocalPool, User, User]:
-        name = f"owners-{uuid.uuid4().hex[:8]}"
-        pool = await create_pool(cognito_idp.endpoint_url, REGION, name)
-        signed_in = []
-        for name in ("ada", "bob"):
-            username = f"{name}-{uuid.uuid4().hex[:8]}"
-            await sign_up(pool, username)
-            signed_in.append(User(name, (await sign_in(pool, username)).access))
-        return pool, signed_in[0], signed_in[1]
-
-    return asyncio.run(make())
+    pool, (ada, bob) = asyncio.run(signed_in_users(cognito_idp.endpoint_url, REGION, "ada", "bob"))
+    return pool, ada, bob
 
 
 @pytest.fixture

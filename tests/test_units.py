@@ -10,12 +10,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from todo_service.api.access_log import JsonAccessLogger
 from todo_service.api.metrics import Metrics
 from todo_service.domain.cursor import CursorCodec
 from todo_service.domain.errors import InvalidCursor, InvalidInput
 from todo_service.domain.ids import SEQUENCE_BITS, IdGenerator
 from todo_service.domain.todo import MAX_ID, clean_text, parse_id
-from todo_service.logs import JsonAccessLogger, JsonFormatter
+from todo_service.logs import JsonFormatter
 from todo_service.settings import Settings, SettingsError, settings_from_env
 
 

@@ -12,10 +12,17 @@ from todo_service.api.auth import VERIFIER, TokenVerifier, auth_middleware
 from todo_service.api.handlers import CURSORS, OPENAPI, REPOSITORY
 from todo_service.api.jwks import JWKS_TIMEOUT_S, JwksCache
 from todo_service.api.metrics import METRICS, Metrics, metrics_middleware
-from todo_service.api.middlewares import cors_middleware, error_middleware, request_id_middleware
+from todo_service.api.middlewares import (
+    ERROR_CODES,
+    cors_middleware,
+    error_middleware,
+    request_id_middleware,
+)
 from todo_service.api.openapi import openapi_json
+from todo_service.api.ratelimit import Policy, RateLimiter, ratelimit_middleware
 from todo_service.api.requests import MAX_BODY_BYTES
 from todo_service.api.routes import setup_routes
+from todo_service.api.shedding import Admission, shedding_middleware
 from todo_service.domain.cursor import CursorCodec
 from todo_service.sdk.client import open_client
 from todo_service.settings import Settings, check_auth
@@ -31,11 +38,14 @@ def dynamodb_ctx(settings: Settings) -> CleanupContext:
         """One DynamoDB client for the app's whole life: opened at start-up, closed at shutdown."""
         async with open_client(settings.client_options()) as client:
             app[METRICS].instrument(client)
+            cognito = settings.auth_mode == "cognito"
             app[REPOSITORY] = TodoRepository(
                 client,
                 settings.table_name,
                 settings.dynamodb_timeout_s,
-                owner_index=settings.auth_mode == "cognito",
+                owner_index=cognito,
+                # Todos have an owner only with sign-in, and only owners have a quota.
+                max_todos_per_owner=settings.max_todos_per_user if cognito else 0,
             )
             yield
         # At shutdown this runs after in-flight requests have finished (or the grace ended).
@@ -60,19 +70,40 @@ def auth_ctx(settings: Settings) -> CleanupContext:
     return ctx
 
 
+def _policy(name: str, rate_per_s: float, burst: int) -> Policy | None:
+    return Policy(name, rate_per_s, burst) if rate_per_s > 0 else None
+
+
 def create_app(settings: Settings) -> web.Application:
+    """The API. Its defences run cheapest first (docs/limits.md): the in-flight bound, then
+    the token, then the user's rate limit, then (in the repository) the user's quota."""
     check_auth(settings)
     metrics = Metrics()
+    admission = Admission(settings.max_in_flight, settings.max_queue_wait_ms / 1000)
+    metrics.watch(lambda: admission.in_flight, lambda: admission.waiting)
+    metrics.declare_error_codes(ERROR_CODES)
     middlewares = [
         request_id_middleware,
         # Outside CORS and the error middleware: it counts the status the client gets.
         metrics_middleware(metrics),
         cors_middleware(settings.cors_origins),
+        # Before anything parses a token or calls DynamoDB.
+        shedding_middleware(admission),
         error_middleware,
     ]
     if settings.auth_mode == "cognito":
-        # Inside the error middleware, which turns a JWKS outage into a 503.
+        # Inside the error middleware, which turns a JWKS outage into a 503; the rate limit
+        # after it, since it needs the user.
         middlewares.append(auth_middleware(metrics))
+        middlewares.append(
+            ratelimit_middleware(
+                RateLimiter(),
+                reads=_policy("reads", settings.rate_limit_reads, settings.rate_limit_read_burst),
+                writes=_policy(
+                    "writes", settings.rate_limit_writes, settings.rate_limit_write_burst
+                ),
+            )
+        )
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[METRICS] = metrics
     app[OPENAPI] = openapi_json(auth=settings.auth_mode == "cognito")

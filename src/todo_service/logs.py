@@ -1,4 +1,7 @@
-"""Structured JSON logs: one object per line, each carrying the request id when there is one."""
+"""Structured JSON logs: one object per line, each carrying the request id when there is one.
+
+The access log line of each request is api/access_log.py's.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import sys
 import time
 
 import msgspec
-from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -61,37 +62,3 @@ def configure_logging(level: int) -> None:
     root.setLevel(level)
     # botocore logs every retry at DEBUG; keep our level from drowning in it.
     logging.getLogger("botocore").setLevel(max(level, logging.INFO))
-
-
-class JsonAccessLogger(AbstractAccessLogger):
-    """One line per request: method, path, status, duration and request id."""
-
-    @property
-    def enabled(self) -> bool:
-        # aiohttp skips `log` (and its timing) when the access log is off.
-        return self.logger.isEnabledFor(logging.INFO)
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        logger = self.logger
-        # The record is made here rather than by logger.info, which first walks the stack to
-        # find the calling line (always this one, and never written): a real share of the
-        # line's cost, on every request.
-        record = logger.makeRecord(
-            logger.name,
-            logging.INFO,
-            __file__,
-            0,
-            "request",
-            (),
-            None,
-            extra={
-                "request_id": response.headers.get("X-Request-ID"),
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status,
-                    "durationMs": round(time * 1000, 2),
-                },
-            },
-        )
-        logger.handle(record)

@@ -65,6 +65,18 @@ class Settings:
     cognito_jwks_min_refetch_s: float = 60.0
     # The SDK speed-ups (sdk/switch.py): on where verified, off elsewhere (auto), or forced.
     sdk_speedups: SpeedupMode = DEFAULT_SPEEDUP_MODE
+    # Load shedding (api/shedding.py): requests one worker works on at once, and how long a
+    # request may wait for one of those slots before it is refused (503 overloaded).
+    max_in_flight: int = 64
+    max_queue_wait_ms: int = 100
+    # Per-user token buckets (api/ratelimit.py, TODO_AUTH=cognito): a sustained rate per
+    # second and a burst, for reads and for writes; a rate of 0 turns that limit off.
+    rate_limit_reads: float = 20.0
+    rate_limit_read_burst: int = 60
+    rate_limit_writes: float = 5.0
+    rate_limit_write_burst: int = 30
+    # The most todos one user may keep (store/quotas.py, TODO_AUTH=cognito); 0: no limit.
+    max_todos_per_user: int = 5000
 
     @property
     def cognito_region(self) -> str:
@@ -231,6 +243,7 @@ def settings_from_env(env: Mapping[str, str], *, require_pool: bool = True) -> S
         values["web_api_url"] = _api_base_url("TODO_WEB_API_URL", raw)
     if (raw := get("TODO_SDK_SPEEDUPS")) is not None:
         values["sdk_speedups"] = _speedups("TODO_SDK_SPEEDUPS", raw)
+    values.update(_limit_values(get))
     values.update(_auth_values(get))
     settings = Settings(**values)  # type: ignore[arg-type]
     return check_auth(settings) if require_pool else settings
@@ -250,6 +263,36 @@ def _speedups(name: str, raw: str) -> SpeedupMode:
         except UnverifiedSdk as error:
             raise SettingsError(str(error)) from None
     return known
+
+
+# Each limit's variable, field, type and range (see the fields of Settings).
+_LIMITS: tuple[tuple[str, str, type[int] | type[float], float, float], ...] = (
+    ("TODO_MAX_IN_FLIGHT", "max_in_flight", int, 1, 100_000),
+    ("TODO_MAX_QUEUE_WAIT_MS", "max_queue_wait_ms", int, 0, 60_000),
+    ("TODO_RATE_LIMIT_READS", "rate_limit_reads", float, 0, 1_000_000),
+    ("TODO_RATE_LIMIT_READ_BURST", "rate_limit_read_burst", int, 1, 1_000_000),
+    ("TODO_RATE_LIMIT_WRITES", "rate_limit_writes", float, 0, 1_000_000),
+    ("TODO_RATE_LIMIT_WRITE_BURST", "rate_limit_write_burst", int, 1, 1_000_000),
+    ("TODO_MAX_TODOS_PER_USER", "max_todos_per_user", int, 0, 1_000_000_000),
+)
+
+
+def _bounded(name: str, raw: str, kind: type[int] | type[float], low: float, high: float) -> float:
+    # NaN and infinity fail the comparison, so they are refused like any number out of range.
+    if kind is int:
+        rule = f"a whole number from {low:g} to {high:g}"
+        return _number(name, raw, int, lambda value: low <= value <= high, rule)
+    return _number(
+        name, raw, float, lambda value: low <= value <= high, f"a number from {low:g} to {high:g}"
+    )
+
+
+def _limit_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name, field, kind, low, high in _LIMITS:
+        if (raw := get(name)) is not None:
+            values[field] = _bounded(name, raw, kind, low, high)
+    return values
 
 
 AUTH_MODES = ("none", "cognito")

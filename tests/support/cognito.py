@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import uuid
 from importlib import resources
 from typing import Any
 
@@ -22,6 +23,7 @@ from todo_service.settings import Settings
 __all__ = [
     "LocalPool",
     "Tokens",
+    "User",
     "bearer",
     "cognito",
     "create_pool",
@@ -29,6 +31,7 @@ __all__ = [
     "refresh",
     "revoke",
     "sign_in",
+    "signed_in_users",
 ]
 
 PASSWORD = "Correct-horse-9"
@@ -48,6 +51,28 @@ def cognito(settings: Settings, pool: LocalPool, jwks_url: str | None = None) ->
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class User:
+    """A signed-up, signed-in user of a pool: their access token and their `sub`."""
+
+    def __init__(self, name: str, access_token: str) -> None:
+        self.name = name
+        self.token = access_token
+        self.sub: str = jwt.decode(access_token, options={"verify_signature": False})["sub"]
+
+
+async def signed_in_users(
+    endpoint_url: str, region: str, *names: str
+) -> tuple[LocalPool, list[User]]:
+    """A fresh pool on the Cognito server, and one signed-in user per name."""
+    pool = await create_pool(endpoint_url, region, f"users-{uuid.uuid4().hex[:8]}")
+    users = []
+    for name in names:
+        username = f"{name}-{uuid.uuid4().hex[:8]}"
+        await sign_up(pool, username)
+        users.append(User(name, (await sign_in(pool, username)).access))
+    return pool, users
 
 
 def _client(pool: LocalPool) -> Any:

@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from todo_service.api.jwks import SIGNING_ALGORITHM, JwksCache
 from todo_service.api.metrics import Metrics
-from todo_service.api.responses import error_body, json_response
+from todo_service.api.responses import error_response
 
 # Routes anyone may call in cognito mode: the page, probes, the contract and the metrics.
 PUBLIC_PATHS: Final = frozenset({"/", "/healthz", "/readyz", "/openapi.json", "/metrics"})
@@ -73,6 +73,8 @@ class Principal:
 
 
 PRINCIPAL: Final = web.RequestKey("principal", Principal)
+# Why a token was refused (one of REASONS), for the access log line of the 401.
+AUTH_REASON: Final = web.RequestKey("auth_reason", str)
 
 
 def request_owner(request: web.Request) -> str | None:
@@ -188,13 +190,16 @@ def _decode(token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:
 VERIFIER: Final = web.AppKey("verifier", TokenVerifier)
 
 
-def _refusal(failure: AuthFailure) -> web.Response:
+def _refusal(request: web.Request, failure: AuthFailure) -> web.Response:
     # RFC 6750 §3.1: a request with no bearer credentials at all (none, or another scheme)
     # gets the bare challenge; an error code is only for a token that was presented.
     no_token = failure.reason in (MISSING, WRONG_SCHEME)
-    return json_response(
-        error_body(NO_TOKEN_CODE if no_token else INVALID_TOKEN_CODE, failure.message),
+    request[AUTH_REASON] = failure.reason
+    return error_response(
+        request,
         401,
+        NO_TOKEN_CODE if no_token else INVALID_TOKEN_CODE,
+        failure.message,
         {"WWW-Authenticate": REALM_CHALLENGE if no_token else INVALID_TOKEN_CHALLENGE},
     )
 
@@ -231,7 +236,7 @@ def auth_middleware(metrics: Metrics) -> Middleware:
             request[PRINCIPAL] = await request.app[VERIFIER].verify(token)
         except AuthFailure as failure:
             metrics.auth_failures.labels(failure.reason).inc()
-            return _refusal(failure)
+            return _refusal(request, failure)
         return await handler(request)
 
     return middleware

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+from todo_service.api.responses import ERROR_CODE
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -72,6 +75,23 @@ class Metrics:
             buckets=DYNAMODB_BUCKETS_S,
             registry=self.registry,
         )
+        self.http_errors = Counter(
+            "todo_http_errors_total",
+            "Error answers, by the API's error code (overloaded, rate_limited, "
+            "backend_unavailable, ...): a fixed set, declared at 0 from the start.",
+            ("code",),
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "todo_http_in_flight",
+            "Requests this worker is working on now (at most TODO_MAX_IN_FLIGHT).",
+            registry=self.registry,
+        )
+        self.queued = Gauge(
+            "todo_http_queued",
+            "Requests waiting for one of the in-flight slots (at most TODO_MAX_IN_FLIGHT).",
+            registry=self.registry,
+        )
         self.auth_failures = Counter(
             "todo_auth_failures_total",
             "Requests refused for their credentials (401), by reason.",
@@ -90,6 +110,7 @@ class Metrics:
         # update itself (three lookups per request). Bounded as the registry's own children
         # are: one entry per series it holds.
         self._http_series = functools.cache(self._new_http_series)
+        self._error_codes: frozenset[str] = frozenset()
         self._dynamodb_series = functools.cache(self._new_dynamodb_series)
 
     def _new_http_series(self, *labels: str) -> tuple[Counter, Histogram]:
@@ -103,6 +124,17 @@ class Metrics:
         for reason in reasons:
             self.auth_failures.labels(reason)
 
+    def declare_error_codes(self, codes: Iterable[str]) -> None:
+        """Every error code appears at 0 from the start (and no other is ever counted)."""
+        self._error_codes = frozenset(codes)
+        for code in self._error_codes:
+            self.http_errors.labels(code)
+
+    def watch(self, in_flight: Callable[[], int], queued: Callable[[], int]) -> None:
+        """Read the shedding bound's counts when scraped (api/shedding.py)."""
+        self.in_flight.set_function(in_flight)
+        self.queued.set_function(queued)
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -112,6 +144,9 @@ class Metrics:
         requests, duration = self._http_series(request.method, template, str(status))
         requests.inc()
         duration.observe(seconds)
+        code = request.get(ERROR_CODE)
+        if code is not None and code in self._error_codes:
+            self.http_errors.labels(code).inc()
 
     def instrument(self, client: DynamoDBClient) -> None:
         """Count and time every DynamoDB call the client makes, through botocore's events."""

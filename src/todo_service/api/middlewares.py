@@ -13,8 +13,9 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from todo_service.api.responses import error_body, json_response
-from todo_service.domain.errors import BackendUnavailable, TodoError
+from todo_service.api.auth import INVALID_TOKEN_CODE, NO_TOKEN_CODE
+from todo_service.api.responses import domain_error_response, error_response
+from todo_service.domain.errors import BackendUnavailable, TodoError, error_classes
 from todo_service.logs import request_id_var
 from todo_service.web_policy import API_SECURITY_HEADERS
 
@@ -27,9 +28,13 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 CORS_ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID"
 CORS_EXPOSED_HEADERS = (
-    "Location, ETag, Link, Retry-After, X-Request-ID, Idempotent-Replayed, WWW-Authenticate"
+    "Location, ETag, Link, Retry-After, X-Request-ID, Idempotent-Replayed, WWW-Authenticate, "
+    "RateLimit, RateLimit-Policy"
 )
 CORS_MAX_AGE_S = 600
+CORS_FORBIDDEN_CODE: Final = "cors_forbidden"
+# An aiohttp status HTTP_ERRORS does not list.
+UNKNOWN_HTTP_ERROR_CODE: Final = "http_error"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,7 +54,23 @@ HTTP_ERRORS: Final = {
     405: HttpError("MethodNotAllowed", "method_not_allowed", "The path has no such method."),
     413: HttpError("PayloadTooLarge", "payload_too_large", "The body is too large."),
     415: HttpError("UnsupportedMediaType", "unsupported_media_type", "The body is not JSON."),
+    # From the HTTP parser, before any route is known (run/parser_refusals.py).
+    431: HttpError("HeaderTooLarge", "header_too_large", "A header field is too large."),
 }
+
+
+# Every error code the API answers with: the domain's, aiohttp's own statuses', the 401s', and
+# CORS's and the unknown HTTP error's (the metrics declare each, and count no other).
+ERROR_CODES: Final = frozenset(
+    {
+        *(cls.code for cls in error_classes()),
+        *(error.code for error in HTTP_ERRORS.values()),
+        NO_TOKEN_CODE,
+        INVALID_TOKEN_CODE,
+        CORS_FORBIDDEN_CODE,
+        UNKNOWN_HTTP_ERROR_CODE,
+    }
+)
 
 
 @web.middleware
@@ -81,8 +102,8 @@ def cors_middleware(allowed_origins: Iterable[str]) -> Middleware:
         )
         if is_preflight:
             if not allowed:
-                return json_response(
-                    error_body("cors_forbidden", f"origin {origin!r} is not allowed"), status=403
+                return error_response(
+                    request, 403, CORS_FORBIDDEN_CODE, f"origin {origin!r} is not allowed"
                 )
             response: web.StreamResponse = web.Response(status=204)
             response.headers["Access-Control-Allow-Methods"] = CORS_ALLOWED_METHODS
@@ -106,20 +127,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except TodoError as error:
-        headers = {}
         if isinstance(error, BackendUnavailable):
-            headers["Retry-After"] = str(error.retry_after_s)
             log.warning("backend unavailable: %s", error.message)
-        return json_response(error_body(error.code, error.message), error.status, headers)
+        return domain_error_response(request, error)
     except web.HTTPException as error:
         if error.status < 400:
             raise
         known = HTTP_ERRORS.get(error.status)
-        code = "http_error" if known is None else known.code
+        code = UNKNOWN_HTTP_ERROR_CODE if known is None else known.code
         message = _http_error_message(request, error)
         allow = error.headers.get("Allow")
-        return json_response(
-            error_body(code, message), error.status, {"Allow": allow} if allow else None
+        return error_response(
+            request, error.status, code, message, {"Allow": allow} if allow else None
         )
     except asyncio.CancelledError:
         raise
@@ -131,9 +150,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             request.path,
             extra={"request_id": request_id},
         )
-        return json_response(
-            error_body("internal_error", "unexpected error; quote the request id", request_id),
+        return error_response(
+            request,
             500,
+            "internal_error",
+            "unexpected error; quote the request id",
+            None,
+            request_id,
         )
 
 

@@ -11,9 +11,14 @@ against this document.
 With TODO_AUTH=cognito (`openapi_json(auth=True)`) every route outside the public ones
 declares the bearer scheme and its 401; with TODO_AUTH=none the document has neither.
 
-Two answers have no operation to hang on: 405 (a method a path does not have; JSON, with
-`Allow`) and the plain-text 400 that aiohttp's HTTP parser sends, before any of our code runs,
-for a request line or header over 8 KiB.
+Every operation outside the probes (api/shedding.py UNBOUNDED_PATHS) may answer 503
+`overloaded`, and with TODO_AUTH=cognito every protected one 429 `rate_limited` with the
+RateLimit headers, which its successes carry too (api/ratelimit.py). Errors of one status
+share one answer listing every code it can carry.
+
+Three answers have no operation to hang on: 405 (a method a path does not have; JSON, with
+`Allow`) and the HTTP parser's own refusals, 400 and 431, before any route is known
+(run/parser_refusals.py); all are in `components.responses`.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from todo_service.api.bodies import ErrorBody
 from todo_service.api.handlers import REPLAYED_HEADER
 from todo_service.api.middlewares import HTTP_ERRORS, REQUEST_ID_HEADER, SAFE_REQUEST_ID
 from todo_service.api.operations import JSON, Operation, operation_of
+from todo_service.api.ratelimit import POLICY_HEADER, STATE_HEADER
 from todo_service.api.requests import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER
 from todo_service.api.routes import setup_routes
-from todo_service.domain.errors import BackendUnavailable, TodoError
+from todo_service.api.shedding import UNBOUNDED_PATHS
+from todo_service.domain.errors import Overloaded, RateLimited, TodoError, error_classes
 from todo_service.domain.limits import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from todo_service.domain.todo import TodoId
 from todo_service.web_policy import API_SECURITY_HEADERS
@@ -79,6 +86,14 @@ HEADERS: Final = {
         'RFC 6750: Bearer, or Bearer error="invalid_token" for a refused token.', "^Bearer"
     ),
     "Link": _header('The next page (RFC 8288): </todos?...cursor=...>; rel="next".', "rel=.next"),
+    "RateLimitPolicy": _header(
+        'draft-ietf-httpapi-ratelimit-headers: the policy, e.g. "writes";q=30;w=6.',
+        '^"(reads|writes)";q=[0-9]+;w=[0-9]+$',
+    ),
+    "RateLimit": _header(
+        'draft-ietf-httpapi-ratelimit-headers: what is left, e.g. "writes";r=12;t=1.',
+        '^"(reads|writes)";r=[0-9]+;t=[0-9]+$',
+    ),
     **{
         name.replace("-", ""): {"required": True, "schema": {"type": "string", "const": value}}
         for name, value in API_SECURITY_HEADERS.items()
@@ -117,38 +132,39 @@ PARAMETERS: Final = {
 }
 
 
-def _error_classes() -> list[type[TodoError]]:
-    found, pending = [], [TodoError]
-    while pending:
-        cls = pending.pop(0)
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return found
-
-
 def _error_name(source: type[TodoError] | int) -> str:
     if isinstance(source, int):
         return HTTP_ERRORS[source].name
     return "InternalError" if source is TodoError else source.__name__
 
 
-def _error_response(source: type[TodoError] | int) -> dict[str, Any]:
-    """An error answer: the error body, with the codes it can carry and its headers."""
+def _status(source: type[TodoError] | int) -> int:
+    return source if isinstance(source, int) else source.status
+
+
+def _error_response(*sources: type[TodoError] | int) -> dict[str, Any]:
+    """An error answer of one status: the error body, the codes it can carry, its headers."""
     headers: dict[str, Any] = {}
-    if isinstance(source, int):
-        status, codes, description = (
-            source,
-            [HTTP_ERRORS[source].code],
-            HTTP_ERRORS[source].description,
-        )
-        if status == 405:
-            headers["Allow"] = _ref("headers", "Allow")
-    else:
-        status, description = source.status, (source.__doc__ or "").strip().splitlines()[0]
+    codes: list[str] = []
+    descriptions: list[str] = []
+    for source in sources:
+        if isinstance(source, int):
+            codes.append(HTTP_ERRORS[source].code)
+            descriptions.append(HTTP_ERRORS[source].description)
+            if source == 405:
+                headers["Allow"] = _ref("headers", "Allow")
+            continue
+        descriptions.append((source.__doc__ or "").strip().splitlines()[0])
         # A subclass with the same status is answered under this one (InvalidCursor is a 400).
-        codes = [c.code for c in _error_classes() if issubclass(c, source) and c.status == status]
-        if issubclass(source, BackendUnavailable):
+        codes += [
+            c.code for c in error_classes() if issubclass(c, source) and c.status == source.status
+        ]
+        if source.retry_after_s is not None:
             headers["Retry-After"] = {**_ref("headers", "RetryAfter"), "required": True}
+        if issubclass(source, RateLimited):
+            headers[POLICY_HEADER] = {**_ref("headers", "RateLimitPolicy"), "required": True}
+            headers[STATE_HEADER] = {**_ref("headers", "RateLimit"), "required": True}
+    description = " Or: ".join(descriptions)
     schema = {
         "allOf": [
             _ref("schemas", ErrorBody.__name__),
@@ -187,23 +203,37 @@ def _answer(
     return answer
 
 
-def _operation(described: Operation, schemas: dict[Any, Any]) -> dict[str, Any]:
-    headers = {
+def _operation(
+    described: Operation, schemas: dict[Any, Any], *, shed: bool, limited: bool
+) -> dict[str, Any]:
+    """`shed`: the path is under the in-flight bound; `limited`: under a user's rate limit."""
+    headers: dict[str, dict[str, Any]] = {
         _HEADER_NAMES.get(name, name): {
             **_ref("headers", name),
             **({"required": True} if name in described.required_headers else {}),
         }
         for name in described.headers
     }
+    if limited:
+        headers[POLICY_HEADER] = _ref("headers", "RateLimitPolicy")
+        headers[STATE_HEADER] = _ref("headers", "RateLimit")
     answer = None if described.answer is None else schemas[described.answer]
-    responses = {
+    responses: dict[str, Any] = {
         str(described.status): _answer(
             described.description, described.content_type, answer, headers
         )
     }
-    for source in (*described.errors, TodoError):
-        status = source if isinstance(source, int) else source.status
-        responses[str(status)] = _ref("responses", _error_name(source))
+    errors = [
+        *described.errors,
+        *((Overloaded,) if shed else ()),
+        *((RateLimited,) if limited else ()),
+        TodoError,
+    ]
+    for status in dict.fromkeys(_status(source) for source in errors):
+        alike = [source for source in errors if _status(source) == status]
+        responses[str(status)] = (
+            _ref("responses", _error_name(alike[0])) if len(alike) == 1 else _error_response(*alike)
+        )
     document: dict[str, Any] = {
         "operationId": described.operation_id,
         "summary": described.summary,
@@ -253,12 +283,15 @@ def openapi_document(auth: bool = False) -> dict[str, Any]:
         item = paths.setdefault(path, {})
         if "{id}" in path:
             item["parameters"] = [_ref("parameters", "TodoId")]
-        item[method] = _operation(described, schemas)
-        if auth and path not in PUBLIC_PATHS:
+        protected = auth and path not in PUBLIC_PATHS
+        item[method] = _operation(
+            described, schemas, shed=path not in UNBOUNDED_PATHS, limited=protected
+        )
+        if protected:
             item[method]["security"] = [{SECURITY_SCHEME: []}]
             item[method]["responses"]["401"] = _ref("responses", UNAUTHORIZED)
     sources: list[type[TodoError] | int] = [
-        cls for cls in _error_classes() if cls.status != 400 or cls.code == "invalid_request"
+        cls for cls in error_classes() if cls.status != 400 or cls.code == "invalid_request"
     ]
     sources.extend(status for status in HTTP_ERRORS if status not in (400, 404))
     responses = {_error_name(source): _error_response(source) for source in sources}

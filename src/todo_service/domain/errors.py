@@ -7,16 +7,23 @@ the API's contract (api/openapi.py) describes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 
 class TodoError(Exception):
     """Unexpected; the body carries a requestId that is also in the log."""
 
     status = 500
     code = "internal_error"
+    # Seconds a client should wait before retrying, sent as Retry-After; None: no header.
+    retry_after_s: int | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # Headers the answer carries besides the error body (RateLimit on a 429, say).
+        self.headers: Mapping[str, str] = MappingProxyType(dict(headers or {}))
 
 
 class InvalidInput(TodoError):
@@ -63,10 +70,52 @@ class Conflict(TodoError):
     code = "conflict"
 
 
+class QuotaExceeded(TodoError):
+    """The user has as many todos as one user may keep; delete some to make room."""
+
+    status = 409
+    code = "quota_exceeded"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"you have {limit} todos, the most one user may keep: delete some to make room"
+        )
+        self.limit = limit
+
+
+class RateLimited(TodoError):
+    """Too many requests from this user; see Retry-After and the RateLimit headers."""
+
+    status = 429
+    code = "rate_limited"
+    retry_after_s = 1  # the class's; each refusal says its own
+
+    def __init__(self, message: str, retry_after_s: int, headers: Mapping[str, str]) -> None:
+        super().__init__(message, headers)
+        self.retry_after_s = retry_after_s
+
+
 class BackendUnavailable(TodoError):
     """DynamoDB is unreachable, too slow, throttling, or a table is missing; see Retry-After."""
 
     status = 503
     code = "backend_unavailable"
-    # Seconds a client should wait before retrying; sent as Retry-After.
     retry_after_s = 1
+
+
+class Overloaded(TodoError):
+    """The service is already working on as many requests as it can; see Retry-After."""
+
+    status = 503
+    code = "overloaded"
+    retry_after_s = 1
+
+
+def error_classes() -> list[type[TodoError]]:
+    """TodoError and every error below it, parents first."""
+    found, pending = [], [TodoError]
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found

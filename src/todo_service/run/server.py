@@ -8,8 +8,9 @@ from typing import Final
 
 from aiohttp import web
 
+from todo_service.api.access_log import JsonAccessLogger
 from todo_service.app import create_app
-from todo_service.logs import JsonAccessLogger
+from todo_service.run import parser_refusals
 from todo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ LISTEN_BACKLOG: Final = 1024
 
 
 def _run(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> None:
+    # Both of the process's servers (the API and, beside it, the page's) answer the HTTP
+    # parser's refusals as the API does.
+    parser_refusals.install()
     web.run_app(
         app,
         host=host,

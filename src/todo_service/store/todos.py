@@ -29,6 +29,13 @@ from todo_service.store.calls import Guarded, delete_item, put_item, read_item, 
 from todo_service.store.expressions import set_clause
 from todo_service.store.idempotency import IdempotencyStore, digest
 from todo_service.store.listing import Page, query_page, scan_page
+from todo_service.store.quotas import (
+    STALE_AFTER_S,
+    UNLIMITED,
+    OwnerQuota,
+    Reservation,
+    Unlimited,
+)
 from todo_service.store.table import (
     IDEMPOTENCY_PARTITION_KEY,
     OWNER_INDEX,
@@ -62,12 +69,18 @@ class TodoRepository:
         ids: IdGenerator | None = None,
         *,
         owner_index: bool = False,
+        max_todos_per_owner: int = 0,
+        quota_stale_after_s: float = STALE_AFTER_S,
     ) -> None:
-        """`owner_index`: whether the owner index must exist (TODO_AUTH=cognito lists by it)."""
+        """`owner_index`: whether the owner index must exist (TODO_AUTH=cognito lists by it);
+        `max_todos_per_owner`: each owner's quota (0: none), whose unfinished reservations
+        count as abandoned after `quota_stale_after_s` (store/quotas.py)."""
         self._client = client
         self._owner_index = owner_index
         self._table = table_name
         self._records = IdempotencyStore(client, idempotency_table_name(table_name))
+        self._max_todos_per_owner = max_todos_per_owner
+        self._quota_stale_after_s = quota_stale_after_s
         self._timeout_s = timeout_s
         self._ids = ids or IdGenerator()
         self._toggles = Toggles()
@@ -117,13 +130,28 @@ class TodoRepository:
             version=1,
         )
 
+    def _quota(self, owner: str | None) -> OwnerQuota | Unlimited:
+        if owner is None or self._max_todos_per_owner <= 0:
+            return UNLIMITED
+        limit = self._max_todos_per_owner
+        return OwnerQuota(
+            self._client, self._records.table, self._table, limit, owner, self._quota_stale_after_s
+        )
+
     async def create(self, text: str, owner: str | None = None) -> Todo:
+        """A new todo; QuotaExceeded when its owner has no room (store/quotas.py)."""
+        quota = self._quota(owner)
         async with self._guarded():
+            todo = self._new_todo(text)
+            reservation = await quota.reserve(todo.id)
             for _ in range(MAX_CREATE_ATTEMPTS):
-                todo = self._new_todo(text)
                 if await self._put_new(todo, owner, {}):
+                    await quota.confirm(reservation)
                     return todo
-                # Another process took this id: draw the next one.
+                # Another process took this id: draw the next one, and count that one instead.
+                todo = self._new_todo(text)
+                reservation = await quota.move(reservation, todo.id)
+            await quota.cancel(reservation)
         raise Conflict("could not allocate a unique id; try again")
 
     async def _put_new(self, todo: Todo, owner: str | None, extra: dict[str, Any]) -> bool:
@@ -155,11 +183,16 @@ class TodoRepository:
         4. A record that is done answers from itself and writes nothing, so a retry never
            re-creates a todo that was created and then deleted.
 
+        With an owner's quota, the record's todo is reserved before its put and confirmed
+        after it, once per todo: a replay of a done record counts nothing, and a retry that
+        finds the todo made and counted by an earlier attempt gives its own reservation back.
         Keys are scoped to their owner: the same key from two users is two records.
         """
         key = IdempotencyStore.key_of(idempotency_key, owner)
         fingerprint = digest(text)
         claimant = False  # whether this request claimed the key (it stays so after a re-point)
+        quota = self._quota(owner)
+        reservation: Reservation | None = None
         async with self._guarded():
             for _ in range(MAX_CREATE_ATTEMPTS):
                 claim = await self._records.claim(key, self._new_todo(text), fingerprint)
@@ -172,25 +205,39 @@ class TodoRepository:
                         "this Idempotency-Key was used for a different request body; "
                         "use a new key for a new todo"
                     )
+                if reservation is not None and (
+                    record.done or reservation.todo_id != record.todo.id
+                ):
+                    await quota.cancel(reservation)  # done or re-pointed by another request
+                    reservation = None
                 if record.done:
                     return Created(record.todo, replayed=True)
-                if not await self._put_claimed(record.todo, owner, key):
+                if reservation is None:
+                    reservation = await quota.reserve(record.todo.id)
+                made = await self._put_claimed(record.todo, owner, key)
+                if made is None:
                     await self._records.repoint(key, record.todo.id, self._ids.next_id())
                     continue
+                if made or not reservation.new:
+                    await quota.confirm(reservation)
+                else:  # made and counted by an earlier attempt: ours would count it twice
+                    await quota.cancel(reservation)
+                reservation = None
                 if await self._records.complete(key, record.todo.id):
                     return Created(record.todo, replayed=not claimant)
         raise Conflict("could not complete the create for this Idempotency-Key; try again")
 
-    async def _put_claimed(self, todo: Todo, owner: str | None, key: dict[str, Any]) -> bool:
-        """Make the record's todo exist; False if its id is held by an unrelated todo."""
+    async def _put_claimed(self, todo: Todo, owner: str | None, key: dict[str, Any]) -> bool | None:
+        """Make the record's todo exist: True if this request made it, False if an earlier
+        attempt with the key had, None if its id is held by an unrelated todo."""
         mark = {IDEMPOTENCY_PARTITION_KEY: key[IDEMPOTENCY_PARTITION_KEY]}
         if await self._put_new(todo, owner, mark):
             return True
         item = await self._item(todo.id)
         # Gone again: it was there a moment ago, so it was created (and someone deleted it).
-        return (
-            item is None or item.get(IDEMPOTENCY_PARTITION_KEY) == mark[IDEMPOTENCY_PARTITION_KEY]
-        )
+        if item is None or item.get(IDEMPOTENCY_PARTITION_KEY) == mark[IDEMPOTENCY_PARTITION_KEY]:
+            return False
+        return None
 
     async def update(
         self,
@@ -235,11 +282,14 @@ class TodoRepository:
         self, todo_id: int, *, expected_version: int | None = None, owner: str | None = None
     ) -> None:
         condition = items.owned(items.version_condition(expected_version), owner)
+        quota = self._quota(owner)
         async with self._guarded():
+            release = await quota.begin_release(todo_id)
             written = await delete_item(self._client, self._table, items.key(todo_id), condition)
-            if not written.applied:
-                if written.on_retry and await self._item(todo_id) is None:
-                    return  # our first attempt deleted it; only its answer was lost
+            # On a retry, perhaps our first attempt deleted it and only its answer was lost.
+            deleted = written.applied or (written.on_retry and await self._item(todo_id) is None)
+            await quota.finish_release(todo_id, release, deleted)
+            if not deleted:
                 await self._raise_condition_failure(todo_id, expected_version, owner)
         self._toggles.forget(todo_id)
 
