@@ -7,14 +7,14 @@ UpdateItem against dynalite on loopback, each made by 16 tasks at once, through
 - `default`: a default-configured aioboto3 client, the floor's (`bench/direct.py`);
 - `before`: the service's client before issue 13's changes (its `client_config` with
   botocore's own signer, on a stock session);
-- `+parser`: that, with DynamoDB's answers read by `store/response_parser.py`;
-- `+signer`: that, with `store/signer.py` signing too, both as the first round of issue 13
+- `+parser`: that, with DynamoDB's answers read by `sdk/response_parser.py`;
+- `+signer`: that, with `sdk/signer.py` signing too, both as the first round of issue 13
   left them (every answer walked; the payload hashed from the prepared request);
 - `+plain`: that, with a plain answer (only S, N, BOOL and NULL values) taken as msgspec
   decoded it, without botocore's walk;
 - `+payload`: that, with the payload hashed from the serializer's bytes (round two's end);
 - `+endpoints`: that, with each endpoint resolved once per operation and table
-  (`store/endpoints.py`): the service's own `open_client`, as the app opens it.
+  (`sdk/endpoints.py`): the service's own `open_client`, as the app opens it.
 
 Each round runs every setup and call once, in a fresh random order, so the ratios compare
 like with like on a shared machine; the median round is reported. Numbers from one run;
@@ -50,10 +50,11 @@ from aiobotocore.parsers import AioJSONParser
 from botocore.auth import SigV4Auth
 
 from todo_service.local.harness import LocalServer
+from todo_service.sdk import speedups
+from todo_service.sdk.client import client_config, open_client
+from todo_service.sdk.response_parser import DYNAMODB_PROTOCOL, ItemParser, ItemParserFactory
+from todo_service.sdk.signer import CachedKeySigV4Auth
 from todo_service.settings import Settings
-from todo_service.store.client import botocore_session, client_config, open_client
-from todo_service.store.response_parser import DYNAMODB_PROTOCOL, ItemParser, ItemParserFactory
-from todo_service.store.signer import CachedKeySigV4Auth
 from todo_service.store.table import create_table_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +77,19 @@ def default_config(settings: Settings) -> AioConfig:
 
 def stock_signer(settings: Settings) -> AioConfig:
     """The service's client config, signing with botocore's own SigV4Auth."""
-    return client_config(settings).merge(AioConfig(signature_version=STOCK_SIGNATURE_VERSION))
+    return client_config(settings.client_options()).merge(
+        AioConfig(signature_version=STOCK_SIGNATURE_VERSION)
+    )
+
+
+def speedup_config(settings: Settings) -> AioConfig:
+    """The service's client config with the speed-ups' signer (sdk/speedups.py)."""
+    return client_config(settings.client_options()).merge(speedups.config())
+
+
+def service_client(settings: Settings) -> AbstractAsyncContextManager[Any]:
+    """The service's own client, as the app opens it, with the speed-ups on."""
+    return open_client(settings.replace(sdk_speedups="on").client_options())
 
 
 def setup(
@@ -118,20 +131,22 @@ PREPARING_SIGNATURE_VERSION = "todo-service-v4-preparing"
 
 
 def plain_session() -> aioboto3.Session:
-    """The service's session (store/client.py), which reads plain answers without a walk."""
-    return aioboto3.Session(botocore_session=botocore_session())
+    """The service's session (sdk/client.py), which reads plain answers without a walk."""
+    return aioboto3.Session(botocore_session=speedups.session())
 
 
 def walking_session() -> aioboto3.Session:
     """The service's session with the first round's parser in place of its own."""
-    session = botocore_session()
+    session = speedups.session()
     session.register_component("response_parser_factory", WalkingParserFactory())
     return aioboto3.Session(botocore_session=session)
 
 
 def preparing_signer(settings: Settings) -> AioConfig:
     botocore.auth.AUTH_TYPE_MAPS[PREPARING_SIGNATURE_VERSION] = PreparingSigner
-    return client_config(settings).merge(AioConfig(signature_version=PREPARING_SIGNATURE_VERSION))
+    return client_config(settings.client_options()).merge(
+        AioConfig(signature_version=PREPARING_SIGNATURE_VERSION)
+    )
 
 
 # Each setup adds one of issue 13's changes to the one before it.
@@ -141,8 +156,8 @@ SETUPS: dict[str, Opener] = {
     "+parser": setup(walking_session, stock_signer),
     "+signer": setup(walking_session, preparing_signer),
     "+plain": setup(plain_session, preparing_signer),
-    "+payload": setup(plain_session, client_config),
-    "+endpoints": open_client,
+    "+payload": setup(plain_session, speedup_config),
+    "+endpoints": service_client,
 }
 # The ratios reported: each change against the setup before it, and all against the floor's.
 RATIOS = (

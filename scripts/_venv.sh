@@ -1,7 +1,9 @@
 # Sourced by scripts/dev and scripts/test: make .venv exist and hold the project with the
 # extras named in $EXTRAS, reinstalling only when pyproject.toml has changed.
+# TODO_VENV names another environment (CI's second pass runs the suite in a fresh one, on the
+# newest releases that pyproject.toml's ranges allow).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV="$ROOT/.venv"
+VENV=${TODO_VENV:-"$ROOT/.venv"}
 
 find_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do

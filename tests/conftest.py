@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient
 
 from todo_service.app import create_app
 from todo_service.local.moto_server import moto_server
-from todo_service.settings import Settings
-from todo_service.store.client import open_client
+from todo_service.sdk.client import open_client
+from todo_service.settings import Settings, settings_from_env
 from todo_service.store.provisioning import delete_tables, ensure_table
 from todo_service.store.todos import TodoRepository
 
@@ -42,6 +42,11 @@ NO_SKIP = os.environ.get("TODO_TEST_NO_SKIP") == "1"
 # tests in the background), which is not what these tests are about; the deadline itself, at
 # its real values, is tested by test_faults.py.
 EMULATOR_DEADLINE_S = 30.0
+# The suite's apps take the switch as a deployment would (CI runs the suite a second time with
+# TODO_SDK_SPEEDUPS=off); the services it starts as processes read it from the environment.
+SDK_SPEEDUPS = settings_from_env(
+    {"TODO_SDK_SPEEDUPS": os.environ.get("TODO_SDK_SPEEDUPS", "")}
+).sdk_speedups
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -105,13 +110,14 @@ def base_settings(dynamodb_endpoint: str) -> Settings:
         region=REGION,
         host="127.0.0.1",
         dynamodb_timeout_s=EMULATOR_DEADLINE_S,
+        sdk_speedups=SDK_SPEEDUPS,
     )
 
 
 @pytest.fixture
 async def settings(base_settings: Settings) -> AsyncIterator[Settings]:
     """Settings naming fresh, empty tables, deleted again after the test."""
-    async with open_client(base_settings) as client:
+    async with open_client(base_settings.client_options()) as client:
         await ensure_table(client, base_settings.table_name)
         yield base_settings
         await delete_tables(client, base_settings.table_name)
@@ -119,7 +125,7 @@ async def settings(base_settings: Settings) -> AsyncIterator[Settings]:
 
 @pytest.fixture
 async def repository(settings: Settings) -> AsyncIterator[TodoRepository]:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         yield TodoRepository(client, settings.table_name, settings.dynamodb_timeout_s)
 
 

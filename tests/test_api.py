@@ -12,8 +12,8 @@ from aiohttp import web
 from todo_service.app import create_app
 from todo_service.domain.todo import MAX_ID
 from todo_service.logs import JsonFormatter
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.provisioning import ensure_table
 
 from .support.api import Client, all_ids, assert_error, create, next_cursor
@@ -267,7 +267,7 @@ async def test_tampered_cursor_is_400(api: Client) -> None:
 async def test_readyz_is_503_with_retry_after_when_table_is_missing(
     api: Client, settings: Settings
 ) -> None:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         await client.delete_table(TableName=settings.table_name)
     try:
         response = await api.get("/readyz")
@@ -275,7 +275,7 @@ async def test_readyz_is_503_with_retry_after_when_table_is_missing(
         assert response.headers["Retry-After"] == "1"
         await assert_error(await api.get("/todos"), 503, "backend_unavailable")
     finally:
-        async with open_client(settings) as client:
+        async with open_client(settings.client_options()) as client:
             await ensure_table(client, settings.table_name)
 
 
@@ -304,7 +304,7 @@ async def test_toggle_works_on_an_item_put_by_hand_with_a_bool_completed(
     api: Client, settings: Settings
 ) -> None:
     # The raw item is the point here: what someone might put with the AWS CLI.
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         await client.put_item(
             TableName=settings.table_name,
             Item={"id": {"N": "77"}, "text": {"S": "by hand"}, "completed": {"BOOL": True}},
@@ -314,7 +314,7 @@ async def test_toggle_works_on_an_item_put_by_hand_with_a_bool_completed(
     assert (await first.json())["completed"] is False
     second = await (await api.post("/todos/77/toggle")).json()
     assert second["completed"] is True
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         item = (await client.get_item(TableName=settings.table_name, Key={"id": {"N": "77"}}))[
             "Item"
         ]

@@ -20,11 +20,14 @@ from aiobotocore.config import AioConfig
 from aiobotocore.regions import AioEndpointRulesetResolver
 
 from todo_service import __version__
-from todo_service.settings import Settings
-from todo_service.store.client import botocore_session, client_config, open_client
-from todo_service.store.endpoints import ANSWERS_KEPT, CachedEndpoints, cache_endpoints
+from todo_service.sdk import speedups
+from todo_service.sdk.client import ClientOptions, client_config, open_client
+from todo_service.sdk.endpoints import ANSWERS_KEPT, CachedEndpoints, cache_endpoints
 
 from .support.unsent import Stop, freeze_botocore_clock, stop_before_sending
+
+# Guard tests: they hold the speed-ups to the SDK as installed (sdk/switch.py).
+pytestmark = pytest.mark.speedups
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -63,7 +66,7 @@ def session(account_id: str | None) -> aioboto3.Session:
         aws_access_key_id="AKIDEXAMPLE",
         aws_secret_access_key="secret",
         aws_account_id=account_id,
-        botocore_session=botocore_session(),
+        botocore_session=speedups.session(),
     )
 
 
@@ -85,8 +88,8 @@ async def test_every_call_goes_where_and_as_botocore_would_send_it(
     freeze_botocore_clock(monkeypatch)  # both clients sign at one moment
     # The one header that differs between two calls otherwise: botocore's invocation id.
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
-    settings = Settings(endpoint_url=endpoint_url, region=REGION)
-    config = client_config(settings)
+    options = ClientOptions(endpoint_url=endpoint_url, region=REGION)
+    config = client_config(options).merge(speedups.config())
     sent: dict[str, list[tuple[str, dict[str, Any]]]] = {"cached": [], "stock": []}
     for name in sent:
         async with session(account_id).client(
@@ -105,7 +108,7 @@ async def test_every_call_goes_where_and_as_botocore_would_send_it(
 
 
 async def test_each_operation_and_table_is_resolved_once() -> None:
-    async with open_client(Settings(region=REGION)) as client:
+    async with open_client(ClientOptions(region=REGION, speedups="on")) as client:
         cached = client._ruleset_resolver
         assert isinstance(cached, CachedEndpoints)
         inner = cached._resolver
@@ -141,7 +144,7 @@ async def test_each_operation_and_table_is_resolved_once() -> None:
 
 
 async def test_unhashable_arguments_and_a_full_cache_resolve_as_botocore_does() -> None:
-    async with open_client(Settings(region=REGION)) as client:
+    async with open_client(ClientOptions(region=REGION, speedups="on")) as client:
         cached = client._ruleset_resolver
         model = client._service_model.operation_model("GetItem")
         assert cached._key(model, {"TableName": ["not", "hashable"]}) is None
@@ -157,7 +160,7 @@ async def test_unhashable_arguments_and_a_full_cache_resolve_as_botocore_does() 
 
 
 async def test_botocore_still_asks_the_resolver_the_way_the_cache_answers() -> None:
-    """If this fails, aiobotocore changed: re-check store/endpoints.py before upgrading."""
+    """If this fails, aiobotocore changed: re-check sdk/endpoints.py before upgrading."""
     source = inspect.getsource(AioBaseClient._resolve_endpoint_ruleset)
     assert "self._ruleset_resolver.construct_endpoint(" in source
     for keyword in ("operation_model=", "call_args=", "request_context="):

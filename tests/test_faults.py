@@ -313,3 +313,28 @@ async def test_lost_answers_to_writes_neither_duplicate_nor_misreport_them() -> 
             assert keyed.status == 201, await keyed.text()
             assert "Idempotent-Replayed" not in keyed.headers  # its own claim, not a replay
             assert await stored_ids(backend.endpoint_url, table) == {(await keyed.json())["id"]}
+
+            # An update and a flip whose first attempts were applied: botocore's retry finds
+            # the version moved on, or the flag already flipped, by our own write.
+            edited = await (await http.post("/todos", json={"text": "v1"})).json()
+            lost.clear()
+
+            def lose_first_update(operation: str) -> Any:
+                if operation != "UpdateItem" or lost:
+                    return "forward"
+                lost.add(operation)
+                return "lose_answer"
+
+            proxy.plan = lose_first_update
+            patched = await http.patch(
+                f"/todos/{edited['id']}", json={"text": "v2"}, headers={"If-Match": '"1"'}
+            )
+            assert patched.status == 200, await patched.text()  # not 412: the write was ours
+            assert patched.headers["ETag"] == '"2"'
+            assert (await patched.json())["text"] == "v2"
+            lost.clear()
+            toggled = await http.post(f"/todos/{edited['id']}/toggle")
+            assert toggled.status == 200, await toggled.text()
+            assert (await toggled.json())["completed"] is True  # flipped once, not back again
+            assert toggled.headers["ETag"] == '"3"'
+            assert proxy.operations("lose_answer")[-2:] == ["UpdateItem", "UpdateItem"]

@@ -1,8 +1,16 @@
 """The package's folders are its layers, and imports only run downwards.
 
-HTTP (`api/`) may use the domain and the store; the store (`store/`) may use the domain; the
-domain (`domain/`) uses neither. `run/` and `local/` are shells and may use anything, but
-nothing below them uses them. The graph is read from the source (every `import` and
+    run/      the shells (CLI, server, workers, dev stack): may use anything; nothing uses them
+    app.py    the API's app factory; website.py the page's own app; settings.py configuration
+    api/      HTTP: routes, handlers, middlewares, the contract; uses the domain and the store
+    store/    the repositories; uses the domain (and the SDK's client, through sdk/)
+    sdk/      the aioboto3 client and its speed-ups; uses nothing of ours
+    domain/   the todo and its rules; uses nothing of ours
+    local/    local servers for dev, tests and benchmarks; uses nothing of ours
+
+`logs.py` and `web_policy.py` (what the page may do, shared with the CDK app) sit beside the
+layers: the HTTP layer and the apps use them, the store, the domain and the SDK never do.
+`FORBIDDEN` states all of it. The graph is read from the source (every `import` and
 `from ... import`, including those inside functions and under TYPE_CHECKING), so a shortcut
 taken in a hurry fails here instead of quietly rotting the layering.
 """
@@ -18,12 +26,30 @@ import pytest
 PACKAGE = "todo_service"
 SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
-# For each layer, the layers it must never import.
+# Every part of the package: its folders, and its top-level modules by name.
+PARTS: frozenset[str] = frozenset(
+    {"run", "app", "website", "settings", "api", "store", "sdk", "domain", "local", "logs",
+     "web_policy", "__main__"}
+)  # fmt: skip
+
+
+def _all_but(*allowed: str) -> frozenset[str]:
+    return PARTS - set(allowed)
+
+
+# For each part, the parts it must never import (itself, and the package's own
+# `todo_service/__init__.py`, which holds only the version, are always allowed).
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "domain": frozenset({"api", "store", "run", "local", "app", "keys"}),
-    "store": frozenset({"api", "run", "local", "app", "keys"}),
-    "api": frozenset({"run", "local", "app"}),
-    "local": frozenset({"api", "store", "domain", "run", "app", "keys"}),
+    "domain": _all_but("domain"),
+    "sdk": _all_but("sdk"),
+    "local": _all_but("local"),
+    "store": _all_but("store", "domain", "sdk"),
+    "web_policy": _all_but("web_policy", "domain"),
+    "logs": _all_but("logs"),
+    "api": _all_but("api", "store", "domain", "logs", "web_policy"),
+    "settings": _all_but("settings", "store", "sdk"),
+    "website": _all_but("website", "api", "web_policy", "settings", "logs"),
+    "app": _all_but("app", "api", "store", "sdk", "domain", "settings"),
 }
 # Modules the CDK app imports: synthesis runs without the service's dependencies.
 STANDARD_LIBRARY_ONLY = ("store/table.py", "domain/limits.py", "web_policy.py")
@@ -67,6 +93,11 @@ def _layer(dotted: str) -> str | None:
     return parts[1]
 
 
+def test_every_part_of_the_package_has_a_place_in_the_table() -> None:
+    found = {_layer(module) for module in GRAPH} - {"__init__", None}
+    assert found == PARTS, f"parts not in PARTS: {sorted(found - PARTS)}"
+
+
 GRAPH = {module: _imports(module, path) for module, path in _modules().items()}
 
 
@@ -103,7 +134,7 @@ def test_modules_the_cdk_app_reads_import_the_standard_library_only(relative: st
 def test_the_checker_sees_wrong_imports_absolute_relative_and_lazy() -> None:
     """The rule catches what it guards against, however the import is spelled."""
     source = (
-        "from todo_service.store.client import open_client\n"
+        "from todo_service.store.todos import TodoRepository\n"
         "from ..api import handlers\n"
         "def later():\n"
         "    import todo_service.run.cli\n"
@@ -112,3 +143,21 @@ def test_the_checker_sees_wrong_imports_absolute_relative_and_lazy() -> None:
     layers = {_layer(target) for target in found}
     assert {"store", "api", "run"} <= layers
     assert layers & FORBIDDEN["domain"] == {"store", "api", "run"}
+
+
+@pytest.mark.parametrize(
+    ("layer", "source"),
+    [
+        ("store", "from todo_service.settings import Settings\n"),
+        ("store", "from todo_service.api.handlers import REPOSITORY\n"),
+        ("store", "import todo_service.logs\n"),
+        ("domain", "from todo_service.web_policy import SignIn\n"),
+        ("api", "from todo_service.settings import Settings\n"),
+        ("api", "from todo_service.website import create_website\n"),
+        ("local", "from todo_service.settings import Settings\n"),
+        ("sdk", "from todo_service.store.table import PARTITION_KEY\n"),
+    ],
+)
+def test_the_table_forbids_the_leaks_it_names(layer: str, source: str) -> None:
+    found = _imports_in(f"todo_service.{layer}.module", False, source)
+    assert {_layer(target) for target in found} & FORBIDDEN[layer]

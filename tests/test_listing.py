@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.seed import load_file
 
 from .support.api import list_pages
@@ -25,7 +25,7 @@ async def seed_big_table(settings: Settings, tmp_path: Path) -> None:
         for n in range(1, ITEMS + 1)
     ]
     path = write_seed_file(tmp_path / "big.json", settings.table_name, requests)
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         result = await load_file(client, path, settings.table_name, progress=False)
     assert result.puts == ITEMS
 

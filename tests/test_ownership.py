@@ -22,8 +22,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from todo_service.api.openapi import openapi_document
 from todo_service.app import create_app
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.provisioning import delete_tables, ensure_table
 from todo_service.store.table import (
     OWNER_ATTRIBUTE,
@@ -258,7 +258,7 @@ async def test_a_table_without_the_owner_index_is_not_ready_until_create_table_a
     old["AttributeDefinitions"] = [
         d for d in old["AttributeDefinitions"] if d["AttributeName"] != OWNER_ATTRIBUTE
     ]
-    async with open_client(base_settings) as client:
+    async with open_client(base_settings.client_options()) as client:
         await client.create_table(**old)
         await client.create_table(**create_idempotency_table_request(name))
         try:

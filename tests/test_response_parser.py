@@ -1,6 +1,6 @@
 """The service's response parser reads every DynamoDB answer exactly as botocore's does.
 
-`store/response_parser.py` takes plain attribute values as decoded and leaves the rest to
+`sdk/response_parser.py` takes plain attribute values as decoded and leaves the rest to
 botocore. These tests hold it to botocore's own parser: on a corpus of answers of every kind,
 on a real server, and on the facts about botocore it relies on, so that an upgrade which
 changes them fails here, loudly, instead of changing what the service reads.
@@ -17,9 +17,8 @@ import botocore.session
 import pytest
 from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
 
-from todo_service.settings import Settings
-from todo_service.store.client import client_config, open_client
-from todo_service.store.response_parser import (
+from todo_service.sdk.client import client_config, open_client
+from todo_service.sdk.response_parser import (
     AS_DECODED_TYPES,
     ATTRIBUTE_VALUE,
     DYNAMODB_PROTOCOL,
@@ -28,6 +27,10 @@ from todo_service.store.response_parser import (
     ItemParserFactory,
     is_plain,
 )
+from todo_service.settings import Settings
+
+# Guard tests: they hold the speed-ups to the SDK as installed (sdk/switch.py).
+pytestmark = pytest.mark.speedups
 
 MODEL = botocore.session.get_session().get_service_model("dynamodb")
 BLOB = base64.b64encode(b"\x00\xffbytes").decode()
@@ -55,7 +58,7 @@ ODD_VALUES: dict[str, Any] = {
     "empty": {},
 }
 CAPACITY = {"TableName": "T", "CapacityUnits": 0.5}
-# Items the plain-answer decoder takes (store/response_parser.py's PLAIN_ANSWER), the odd
+# Items the plain-answer decoder takes (sdk/response_parser.py's PLAIN_ANSWER), the odd
 # ones included: botocore returns each of these values as it was sent.
 PLAIN_ITEM: dict[str, Any] = {
     "id": {"N": "7"},
@@ -293,9 +296,10 @@ async def test_service_client_reads_a_real_servers_items_as_a_stock_client(
         "dynamodb",
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
-        config=client_config(settings),
+        config=client_config(settings.client_options()),
     )
-    async with open_client(settings) as ours, stock as theirs:
+    on = settings.replace(sdk_speedups="on").client_options()
+    async with open_client(on) as ours, stock as theirs:
         await ours.put_item(TableName=settings.table_name, Item=wire)
         key = {"id": {"N": "7"}}
         for read in (

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.seed import SeedFileError, load_file
 from todo_service.store.todos import TodoRepository
 
@@ -36,7 +36,7 @@ async def count_items(repository: TodoRepository) -> int:
 
 
 async def load(settings: Settings, path: Path, **kwargs: Any) -> Any:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         return await load_file(client, path, settings.table_name, progress=False, **kwargs)
 
 
@@ -52,7 +52,7 @@ async def test_data_file_loaded_raw_like_the_aws_cli_works_with_every_route(
 ) -> None:
     # Exactly what `aws dynamodb batch-write-item --request-items file://...` sends.
     request_items = json.loads(DATA_FILE.read_text().replace("TodoTable", settings.table_name))
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         answer = await client.batch_write_item(RequestItems=request_items)
     assert answer["UnprocessedItems"] == {}
     listed = await list_all(api)

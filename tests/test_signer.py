@@ -8,6 +8,7 @@ stop them before they leave the machine.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import json
@@ -23,11 +24,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from todo_service.settings import Settings
-from todo_service.store import signer
-from todo_service.store.client import client_config, open_client
+from todo_service.sdk import signer
+from todo_service.sdk.client import ClientOptions, client_config, open_client
 
 from .support.unsent import MOMENT, Stop, freeze_botocore_clock, stop_before_sending
+
+# Guard tests: they hold the speed-ups to the SDK as installed (sdk/switch.py).
+pytestmark = pytest.mark.speedups
 
 KEYS = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
 SESSION_KEYS = ReadOnlyCredentials("ASIAEXAMPLE", "secret/with+chars", "a-session-token==")
@@ -164,7 +167,7 @@ def test_a_bytes_payload_is_hashed_without_preparing_the_request(
 
 
 def test_botocore_still_has_what_the_signer_builds_on() -> None:
-    """If this fails, botocore changed: re-check store/signer.py before upgrading."""
+    """If this fails, botocore changed: re-check sdk/signer.py before upgrading."""
     for method in (
         "headers_to_sign",
         "signature",
@@ -230,9 +233,11 @@ async def test_the_service_client_signs_every_operation_with_the_signer_as_botoc
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     # The one signed header that differs between two calls: botocore's invocation id.
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
-    settings = Settings(endpoint_url=endpoint_url, region="eu-west-1")
-    chosen_ours, sent_ours = await signed_calls(open_client(settings))
-    stock_config = client_config(settings).merge(AioConfig(signature_version="v4"))
+    options = ClientOptions(endpoint_url=endpoint_url, region="eu-west-1")
+    chosen_ours, sent_ours = await signed_calls(
+        open_client(dataclasses.replace(options, speedups="on"))
+    )
+    stock_config = client_config(options).merge(AioConfig(signature_version="v4"))
     stock = aioboto3.Session().client(
         "dynamodb", region_name="eu-west-1", endpoint_url=endpoint_url, config=stock_config
     )

@@ -43,8 +43,11 @@ def test_cursor_round_trips_and_refuses_tampering_and_foreign_tables() -> None:
         CursorCodec("TodoTable", "t" * 32).decode(cursor)
     with pytest.raises(InvalidCursor, match="malformed"):
         codec.decode(cursor[:-3])
-    with pytest.raises(InvalidCursor, match="malformed"):
+    with pytest.raises(InvalidCursor, match="malformed") as malformed:
         codec.decode("%%%")
+    # The next page is named by the list's Link header, which is where the message points.
+    assert "Link" in malformed.value.message
+    assert "'next' value" not in malformed.value.message
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ from typing import Any, Final
 import pytest
 
 from todo_service.local.harness import LocalServer, free_port
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.seed import load_file
 from todo_service.store.todos import TodoRepository
 
@@ -82,7 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 async def _reset_table(stack: Stack) -> None:
     settings = Settings(endpoint_url=stack.dynamodb_url, region="us-east-1", table_name=TABLE)
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         repository = TodoRepository(client, TABLE, settings.dynamodb_timeout_s)
         ids: list[int] = []
         after: int | None = None

@@ -28,8 +28,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from todo_service.local.cognito import CONFIRMATION_CODE_HINT, LocalPool, password_rule
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.todos import TodoRepository
 
 from .support.api import next_link
@@ -202,7 +202,7 @@ def test_dev_in_cognito_mode_loads_no_seed_todos(stack: DevStack) -> None:
 
     async def texts() -> set[str]:
         settings = Settings(endpoint_url=stack.dynamodb_url, region="us-east-1", table_name=TABLE)
-        async with open_client(settings) as client:
+        async with open_client(settings.client_options()) as client:
             page = await TodoRepository(client, TABLE, settings.dynamodb_timeout_s).list(
                 1000, None, None
             )

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from todo_service.api.website import create_website
 from todo_service.domain.limits import MAX_TEXT_CHARS
 from todo_service.settings import SettingsError, check_api_url_flag, settings_from_env
+from todo_service.website import create_website
 
 from .support.cli import run
 

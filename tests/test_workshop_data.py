@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 
 from .support.api import list_all
 from .support.awscli import aws_cli, batch_write_file, run_aws
@@ -55,7 +55,7 @@ async def listed_ids(api: Client, **query: str) -> set[int]:
 
 
 async def raw_item(settings: Settings, todo_id: int) -> dict[str, Any]:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         answer = await client.get_item(
             TableName=settings.table_name, Key={"id": {"N": str(todo_id)}}, ConsistentRead=True
         )
@@ -148,7 +148,7 @@ async def test_todos_the_service_writes_store_completed_as_a_bool(
 async def test_a_legacy_numeric_flag_reads_filters_and_toggles_to_a_bool(
     api: Client, settings: Settings, legacy: bool
 ) -> None:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         await client.put_item(
             TableName=settings.table_name,
             Item={"id": {"N": "41"}, "text": {"S": "old"}, "completed": {"N": str(int(legacy))}},
@@ -165,7 +165,7 @@ async def test_a_legacy_numeric_flag_reads_filters_and_toggles_to_a_bool(
 async def test_a_todo_with_no_completed_attribute_is_open_and_toggles(
     api: Client, settings: Settings
 ) -> None:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         await client.put_item(
             TableName=settings.table_name, Item={"id": {"N": "5"}, "text": {"S": "bare"}}
         )

@@ -49,7 +49,7 @@ CURSOR_SECRET_LENGTH: Final = 64
 # into itself), the local environments (.tools holds the validators' venvs, over 1 GB) and
 # history. The repository's .dockerignore, which CDK also honours, lists everything else the
 # image leaves out.
-IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv", ".tools", "node_modules", ".git")
+IMAGE_CONTEXT_EXCLUDES: Final = ("cdk", "cdk.out", ".venv*", ".tools", "node_modules", ".git")
 
 
 def auth_environment(user_pool: TodoUserPool | None) -> dict[str, str]:

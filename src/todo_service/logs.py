@@ -19,7 +19,8 @@ _encoder = msgspec.json.Encoder()
 
 class JsonFormatter(logging.Formatter):
     # The time up to the second, for the second last formatted: at one line per request,
-    # formatting it anew for every line was a tenth of the formatter's time. One attribute,
+    # formatting it anew for every line was a measurable share of the formatter's time
+    # (docs/performance.md). One attribute,
     # so a thread that logs at the same moment reads a second and its text together.
     _second: tuple[int, str] = (-1, "")
 
@@ -73,8 +74,8 @@ class JsonAccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         logger = self.logger
         # The record is made here rather than by logger.info, which first walks the stack to
-        # find the calling line (always this one, and never written): a sixth of the line's
-        # cost, on every request.
+        # find the calling line (always this one, and never written): a real share of the
+        # line's cost, on every request.
         record = logger.makeRecord(
             logger.name,
             logging.INFO,

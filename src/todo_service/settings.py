@@ -15,6 +15,14 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from todo_service.sdk.client import ClientOptions
+from todo_service.sdk.switch import (
+    DEFAULT_SPEEDUP_MODE,
+    SPEEDUP_MODES,
+    SpeedupMode,
+    UnverifiedSdk,
+    speedups_enabled,
+)
 from todo_service.store.table import DEFAULT_TABLE_NAME
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -55,6 +63,8 @@ class Settings:
     # An unknown key id refetches the pool's keys at most this often (keys rotate rarely;
     # a flood of forged kids must not become a flood of fetches).
     cognito_jwks_min_refetch_s: float = 60.0
+    # The SDK speed-ups (sdk/switch.py): on where verified, off elsewhere (auto), or forced.
+    sdk_speedups: SpeedupMode = DEFAULT_SPEEDUP_MODE
 
     @property
     def cognito_region(self) -> str:
@@ -71,6 +81,27 @@ class Settings:
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def client_options(self) -> ClientOptions:
+        """What the DynamoDB client needs of these settings (sdk/client.py)."""
+        return ClientOptions(
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            timeout_s=self.dynamodb_timeout_s,
+            max_connections=self.dynamodb_max_connections,
+            speedups=self.sdk_speedups,
+        )
+
+    def with_cognito(
+        self, user_pool_id: str, client_id: str, jwks_url: str | None = None
+    ) -> Settings:
+        """These settings with TODO_AUTH=cognito against a pool (a local one: `jwks_url`)."""
+        return self.replace(
+            auth_mode="cognito",
+            cognito_user_pool_id=user_pool_id,
+            cognito_client_id=client_id,
+            cognito_jwks_url=jwks_url,
+        )
 
 
 def _number(name: str, raw: str, kind: type[_N], accept: Callable[[_N], bool], rule: str) -> _N:
@@ -198,9 +229,27 @@ def settings_from_env(env: Mapping[str, str], *, require_pool: bool = True) -> S
         values["cursor_secret"] = raw
     if (raw := get("TODO_WEB_API_URL")) is not None:
         values["web_api_url"] = _api_base_url("TODO_WEB_API_URL", raw)
+    if (raw := get("TODO_SDK_SPEEDUPS")) is not None:
+        values["sdk_speedups"] = _speedups("TODO_SDK_SPEEDUPS", raw)
     values.update(_auth_values(get))
     settings = Settings(**values)  # type: ignore[arg-type]
     return check_auth(settings) if require_pool else settings
+
+
+def _speedups(name: str, raw: str) -> SpeedupMode:
+    mode = raw.lower()
+    for known in SPEEDUP_MODES:
+        if mode == known:
+            break
+    else:
+        raise SettingsError(f"{name}={raw!r} must be one of {', '.join(SPEEDUP_MODES)}")
+    if known == "on":
+        # On an SDK the speed-ups were not verified on, `on` refuses to start, here, in one line.
+        try:
+            speedups_enabled(known)
+        except UnverifiedSdk as error:
+            raise SettingsError(str(error)) from None
+    return known
 
 
 AUTH_MODES = ("none", "cognito")

@@ -1,6 +1,6 @@
 """What the web page may do, and the headers that say so: one definition for every server.
 
-The API (`api/middlewares.py`), the page's own server (`api/website.py`) and the CDK app's
+The API (`api/middlewares.py`), the page's own server (`website.py`) and the CDK app's
 CloudFront policy (`cdk/todo_cdk/website.py`) all read these, so the page behaves the same
 locally, in compose and behind CloudFront. Standard library only: the CDK app imports this
 module without the service's dependencies installed.

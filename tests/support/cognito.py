@@ -43,7 +43,7 @@ class Tokens:
 
 def cognito(settings: Settings, pool: LocalPool, jwks_url: str | None = None) -> Settings:
     """`settings` with TODO_AUTH=cognito against `pool` (its JWKS on the local server)."""
-    return pool.verified_by(settings, jwks_url)
+    return settings.with_cognito(pool.user_pool_id, pool.client_id, jwks_url or pool.jwks_url)
 
 
 def bearer(token: str) -> dict[str, str]:

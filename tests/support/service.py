@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from todo_service.local.harness import LOOPBACK, LocalServer
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.provisioning import ensure_table
 from todo_service.store.todos import TodoRepository
 
@@ -73,14 +73,14 @@ def backend_settings(endpoint_url: str, table_name: str) -> Settings:
 
 
 async def create_tables(endpoint_url: str, table_name: str) -> None:
-    async with open_client(backend_settings(endpoint_url, table_name)) as client:
+    async with open_client(backend_settings(endpoint_url, table_name).client_options()) as client:
         await ensure_table(client, table_name)
 
 
 async def stored_ids(endpoint_url: str, table_name: str) -> set[int]:
     """Every id in the table, read straight from the backend, not through the service."""
     ids: set[int] = set()
-    async with open_client(backend_settings(endpoint_url, table_name)) as client:
+    async with open_client(backend_settings(endpoint_url, table_name).client_options()) as client:
         repository = TodoRepository(client, table_name, timeout_s=30)
         after: int | None = None
         while True:

@@ -70,17 +70,9 @@ class Principal:
     """The verified caller. `sub` is the stable user id that owns the todos they create."""
 
     sub: str
-    username: str
-    client_id: str
-    scopes: tuple[str, ...]
 
 
 PRINCIPAL: Final = web.RequestKey("principal", Principal)
-
-
-def request_principal(request: web.Request) -> Principal | None:
-    """The verified caller, or None when the app runs with TODO_AUTH=none."""
-    return request.get(PRINCIPAL)
 
 
 def request_owner(request: web.Request) -> str | None:
@@ -159,16 +151,10 @@ class TokenVerifier:
             raise AuthFailure(WRONG_TOKEN_USE, "an access token is required (token_use=access)")
         if claims.get("client_id") != self._client_id:
             raise AuthFailure(WRONG_CLIENT, "the token was issued to another app client")
-        sub, username = claims.get("sub"), claims.get("username")
-        scope = claims.get("scope", "")
-        if not isinstance(sub, str) or not sub or not isinstance(scope, str):
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or not isinstance(claims.get("scope", ""), str):
             raise AuthFailure(MALFORMED, "the token's sub or scope claim is malformed")
-        principal = Principal(
-            sub=sub,
-            username=username if isinstance(username, str) else sub,
-            client_id=self._client_id,
-            scopes=tuple(scope.split()),
-        )
+        principal = Principal(sub=sub)
         # PyJWT refuses a token once `exp <= now - leeway`: valid strictly before this.
         return principal, float(claims["exp"]) + LEEWAY_S
 
@@ -198,6 +184,10 @@ def _decode(token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:
     return claims
 
 
+# Set only with TODO_AUTH=cognito, for the app's life (see app.auth_ctx).
+VERIFIER: Final = web.AppKey("verifier", TokenVerifier)
+
+
 def _refusal(failure: AuthFailure) -> web.Response:
     # RFC 6750 §3.1: a request with no bearer credentials at all (none, or another scheme)
     # gets the bare challenge; an error code is only for a token that was presented.
@@ -222,7 +212,7 @@ def _bearer_token(request: web.Request) -> str:
     return token
 
 
-def auth_middleware(verifier_key: web.AppKey[TokenVerifier], metrics: Metrics) -> Middleware:
+def auth_middleware(metrics: Metrics) -> Middleware:
     """Inside the error middleware: a JWKS outage raises BackendUnavailable, a 503 there.
 
     The verifier is looked up per request: it is made at start-up, with the HTTP session.
@@ -238,7 +228,7 @@ def auth_middleware(verifier_key: web.AppKey[TokenVerifier], metrics: Metrics) -
             return await handler(request)
         try:
             token = _bearer_token(request)
-            request[PRINCIPAL] = await request.app[verifier_key].verify(token)
+            request[PRINCIPAL] = await request.app[VERIFIER].verify(token)
         except AuthFailure as failure:
             metrics.auth_failures.labels(failure.reason).inc()
             return _refusal(failure)

@@ -10,7 +10,7 @@ from yarl import URL
 
 from todo_service.api.auth import request_owner
 from todo_service.api.bodies import Message, Status
-from todo_service.api.metrics import metrics_response
+from todo_service.api.metrics import METRICS, metrics_response
 from todo_service.api.operations import operation
 from todo_service.api.requests import (
     expected_version,
@@ -19,6 +19,7 @@ from todo_service.api.requests import (
     todo_id_of,
 )
 from todo_service.api.responses import JSON_CONTENT_TYPE, json_response
+from todo_service.domain.cursor import CursorCodec
 from todo_service.domain.errors import (
     BackendUnavailable,
     Conflict,
@@ -36,11 +37,17 @@ from todo_service.domain.todo import (
     parse_completed_filter,
     parse_limit,
 )
-from todo_service.keys import CURSORS, METRICS, OPENAPI, REPOSITORY
+from todo_service.store.todos import TodoRepository
 
 LIST_QUERY_PARAMETERS = frozenset({"limit", "cursor", "completed"})
 HEALTH_MESSAGE = "Nothing here, used for health check. Try /todos instead."
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
+
+# What the handlers read of the app, set up by app.create_app: the repository (for the
+# client's life, app.dynamodb_ctx), the cursor codec and the contract, encoded once.
+REPOSITORY: Final = web.AppKey("repository", TodoRepository)
+CURSORS: Final = web.AppKey("cursors", CursorCodec)
+OPENAPI: Final = web.AppKey("openapi", bytes)
 
 
 def _todo_response(

@@ -158,6 +158,9 @@ class Metrics:
             self._dynamodb_series(operation)[1].observe(time.perf_counter() - started_at)
 
 
+METRICS: Final = web.AppKey("metrics", Metrics)
+
+
 def metrics_middleware(metrics: Metrics) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -56,7 +56,7 @@ HTTP_ERRORS: Final = {
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
     # 128 random bits as 32 hex digits, as uuid4().hex gives them (from the same os.urandom)
-    # at a fifth of its cost: the UUID object and its version bits were of no use here.
+    # for less: the UUID object and its version bits were of no use here.
     request_id = supplied if SAFE_REQUEST_ID.fullmatch(supplied) else os.urandom(16).hex()
     token = request_id_var.set(request_id)
     try:

@@ -21,6 +21,9 @@ from todo_service.domain.todo import MAX_ID
 
 _MAC_BYTES = 16
 _ID = struct.Struct(">Q")
+MALFORMED = (
+    'cursor is malformed: follow the Link: <...>; rel="next" header of the previous page, unchanged'
+)
 
 
 class CursorCodec:
@@ -41,11 +44,9 @@ class CursorCodec:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):
-            raise InvalidCursor(
-                "cursor is malformed: use the 'next' value of a list response"
-            ) from None
+            raise InvalidCursor(MALFORMED) from None
         if len(raw) != _ID.size + _MAC_BYTES:
-            raise InvalidCursor("cursor is malformed: use the 'next' value of a list response")
+            raise InvalidCursor(MALFORMED)
         payload, mac = raw[: _ID.size], raw[_ID.size :]
         if not hmac.compare_digest(mac, self._mac(payload, owner)):
             raise InvalidCursor(
@@ -54,5 +55,5 @@ class CursorCodec:
             )
         (last_id,) = _ID.unpack(payload)
         if not 0 < last_id <= MAX_ID:
-            raise InvalidCursor("cursor is malformed: use the 'next' value of a list response")
+            raise InvalidCursor(MALFORMED)
         return int(last_id)

@@ -15,8 +15,6 @@ from typing import Final
 
 import aioboto3
 
-from todo_service.settings import Settings
-
 # The flows the page and the tests use: a password sign-in and silent refresh.
 AUTH_FLOWS: Final = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 # Codes go by email, as in the cloud's pool: without this moto (like Cognito's legacy default)
@@ -65,17 +63,9 @@ class LocalPool:
 
     @property
     def jwks_url(self) -> str:
+        """Where the local server publishes the pool's keys: the tokens' issuer names AWS's
+        host, so the service is pointed here (TODO_COGNITO_JWKS_URL)."""
         return f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
-
-    def verified_by(self, settings: Settings, jwks_url: str | None = None) -> Settings:
-        """`settings` with TODO_AUTH=cognito against this pool, its keys fetched from the local
-        server (`jwks_url`, by default the pool's): the tokens' issuer names AWS's host."""
-        return settings.replace(
-            auth_mode="cognito",
-            cognito_user_pool_id=self.user_pool_id,
-            cognito_client_id=self.client_id,
-            cognito_jwks_url=jwks_url or self.jwks_url,
-        )
 
 
 async def create_pool(endpoint_url: str, region: str, name: str) -> LocalPool:

@@ -18,6 +18,7 @@ import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from todo_service.logs import configure_logging
+from todo_service.sdk.client import open_client
 from todo_service.settings import (
     Settings,
     SettingsError,
@@ -26,7 +27,6 @@ from todo_service.settings import (
     log_level_number,
     settings_from_env,
 )
-from todo_service.store.client import open_client
 from todo_service.store.provisioning import ensure_table
 from todo_service.store.seed import DEFAULT_CONCURRENCY, SeedFileError, SeedWriteError, load_file
 
@@ -131,7 +131,7 @@ def _require_region(settings: Settings) -> None:
 
 
 async def _create_table(settings: Settings) -> int:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         created = await ensure_table(client, settings.table_name)
     print(f"table {settings.table_name} {'created' if created else 'already exists'}; ACTIVE")
     return EXIT_OK
@@ -140,7 +140,7 @@ async def _create_table(settings: Settings) -> int:
 async def _seed(settings: Settings, path: Path, concurrency: int) -> int:
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         result = await load_file(client, path, settings.table_name, concurrency=concurrency)
     print(
         f"seeded {settings.table_name} from {path}: {result.puts} put, "
@@ -168,8 +168,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_OK
     if args.command == "web":
-        from todo_service.api.website import create_website
         from todo_service.run.server import run_website
+        from todo_service.website import create_website
 
         api_url = settings.web_api_url if args.api_url is None else check_api_url_flag(args.api_url)
         run_website(create_website(args.root, api_url), args.host, args.port)

@@ -19,17 +19,17 @@ import os
 from pathlib import Path
 from typing import Final
 
-from todo_service.api.website import create_website
 from todo_service.app import create_app
 from todo_service.local.cognito import CONFIRMATION_CODE_HINT, create_pool, password_rule
 from todo_service.local.harness import LOOPBACK
 from todo_service.local.moto_server import moto_server
 from todo_service.run.server import run_server, serve_alongside
+from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
-from todo_service.store.client import open_client
 from todo_service.store.provisioning import ensure_table
 from todo_service.store.seed import load_file
 from todo_service.web_policy import SignIn
+from todo_service.website import create_website
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ DEV_POOL_NAME: Final = "todo-dev"
 
 
 async def prepare_table(settings: Settings, seed_file: Path | None) -> None:
-    async with open_client(settings) as client:
+    async with open_client(settings.client_options()) as client:
         await ensure_table(client, settings.table_name)
         if seed_file is not None:
             result = await load_file(client, seed_file, settings.table_name, progress=False)
@@ -55,7 +55,7 @@ async def prepare_pool(settings: Settings, endpoint_url: str) -> tuple[Settings,
     """
     pool = await create_pool(endpoint_url, settings.region or DEV_REGION, DEV_POOL_NAME)
     page = SignIn(pool.region, pool.user_pool_id, pool.client_id, pool.endpoint_url)
-    return pool.verified_by(settings), page
+    return settings.with_cognito(pool.user_pool_id, pool.client_id, pool.jwks_url), page
 
 
 def sign_in_lines(sign_in: SignIn) -> list[str]:

@@ -1,4 +1,4 @@
-"""How the store calls DynamoDB: one deadline, one translation of failures, one conditional update.
+"""How the store calls DynamoDB: one deadline, one translation of failures, conditional writes.
 
 Both repositories (`todos.py` and `idempotency.py`) make their calls inside `Guarded(...)`, so
 a slow, unreachable or throttling DynamoDB becomes the same `BackendUnavailable` (503 with
@@ -9,7 +9,8 @@ for the codes a caller handles itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -18,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from todo_service.domain.errors import BackendUnavailable
 from todo_service.store import items
+from todo_service.store.expressions import Expression, placeholders
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -43,12 +45,7 @@ def condition_failed(error: ClientError) -> bool:
 
 
 def was_retried(error: ClientError) -> bool:
-    """Whether botocore sent the call more than once before this answer.
-
-    After a lost answer (a reset connection, a read timeout) botocore sends a write again. If
-    the first attempt was applied, the retry's condition fails: a create then finds its own
-    todo, a delete finds nothing. Such a failure is ours, not someone else's.
-    """
+    """Whether botocore sent the call more than once before this answer (see `Written`)."""
     return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
 
 
@@ -105,33 +102,78 @@ class Guarded:
             raise BackendUnavailable("DynamoDB is unreachable") from error
 
 
-async def update_item(
-    client: DynamoDBClient,
-    table: str,
-    key: dict[str, Any],
-    expression: str,
-    condition: str,
-    values: dict[str, Any],
-    names: dict[str, str] | None = None,
-) -> Mapping[str, Any] | None:
-    """One conditional UpdateItem; the new item, or None when the condition failed."""
-    params: dict[str, Any] = {
-        "TableName": table,
-        "Key": key,
-        "UpdateExpression": expression,
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "ReturnValues": "ALL_NEW",
-    }
-    if names:
-        params["ExpressionAttributeNames"] = names
+@dataclasses.dataclass(frozen=True, slots=True)
+class Written:
+    """What a conditional write (put, update or delete) did.
+
+    `applied`: the condition held and the write was made; `item` is then the item as written
+    (UpdateItem's ALL_NEW; None for a put or a delete). When it was refused, `on_retry` says
+    whether botocore had sent it before: after a lost answer it sends a write again, and if the
+    first attempt was applied, the retry's condition fails on our own write (a create finds its
+    own todo, a delete finds nothing). Only then is a read needed to tell which.
+    """
+
+    applied: bool
+    item: Mapping[str, Any] | None = None
+    on_retry: bool = False
+
+
+async def _conditional(call: Awaitable[Mapping[str, Any]]) -> Written:
     try:
-        answer = await client.update_item(**params)
+        answer = await call
     except ClientError as error:
         if not condition_failed(error):
             raise
-        return None
-    return answer["Attributes"]
+        return Written(applied=False, on_retry=was_retried(error))
+    return Written(applied=True, item=answer.get("Attributes"))
+
+
+async def put_item(
+    client: DynamoDBClient, table: str, item: Mapping[str, Any], condition: Expression
+) -> Written:
+    """One conditional PutItem."""
+    return await _conditional(
+        client.put_item(
+            TableName=table,
+            Item=dict(item),
+            ConditionExpression=condition.text,
+            **placeholders(condition),
+        )
+    )
+
+
+async def update_item(
+    client: DynamoDBClient,
+    table: str,
+    key: Mapping[str, Any],
+    update: Expression,
+    condition: Expression,
+) -> Written:
+    """One conditional UpdateItem; when applied, `item` is the item as updated."""
+    return await _conditional(
+        client.update_item(
+            TableName=table,
+            Key=dict(key),
+            UpdateExpression=update.text,
+            ConditionExpression=condition.text,
+            ReturnValues="ALL_NEW",
+            **placeholders(update, condition),
+        )
+    )
+
+
+async def delete_item(
+    client: DynamoDBClient, table: str, key: Mapping[str, Any], condition: Expression
+) -> Written:
+    """One conditional DeleteItem."""
+    return await _conditional(
+        client.delete_item(
+            TableName=table,
+            Key=dict(key),
+            ConditionExpression=condition.text,
+            **placeholders(condition),
+        )
+    )
 
 
 async def read_item(client: DynamoDBClient, table: str, todo_id: int) -> Mapping[str, Any] | None:

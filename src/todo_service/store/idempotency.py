@@ -27,10 +27,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from todo_service.domain.todo import Todo
-from todo_service.store.calls import condition_failed, update_item
+from todo_service.store.calls import put_item, update_item
+from todo_service.store.expressions import Expression
 from todo_service.store.table import (
     IDEMPOTENCY_PARTITION_KEY,
     IDEMPOTENCY_TTL_ATTRIBUTE,
@@ -90,30 +89,24 @@ class IdempotencyStore:
         record expired and vanished between our put and our read.
         """
         now_s = int(time.time())
-        try:
-            await self._client.put_item(
-                TableName=self.table,
-                Item={
-                    **key,
-                    "todoId": {"N": str(todo.id)},
-                    "text": {"S": todo.text},
-                    "createdAt": {"S": todo.created_at},
-                    "fingerprint": {"S": fingerprint},
-                    "done": {"BOOL": False},
-                    IDEMPOTENCY_TTL_ATTRIBUTE: {"N": str(now_s + IDEMPOTENCY_TTL_S)},
-                },
-                # Time to live deletes lazily (within days): an expired record is free to take.
-                ConditionExpression="attribute_not_exists(#key) OR #expires < :now",
-                ExpressionAttributeNames={
-                    "#key": IDEMPOTENCY_PARTITION_KEY,
-                    "#expires": IDEMPOTENCY_TTL_ATTRIBUTE,
-                },
-                ExpressionAttributeValues={":now": {"N": str(now_s)}},
-            )
+        record_item = {
+            **key,
+            "todoId": {"N": str(todo.id)},
+            "text": {"S": todo.text},
+            "createdAt": {"S": todo.created_at},
+            "fingerprint": {"S": fingerprint},
+            "done": {"BOOL": False},
+            IDEMPOTENCY_TTL_ATTRIBUTE: {"N": str(now_s + IDEMPOTENCY_TTL_S)},
+        }
+        # Time to live deletes lazily (within days): an expired record is free to take.
+        free = Expression(
+            "attribute_not_exists(#key) OR #expires < :now",
+            {"#key": IDEMPOTENCY_PARTITION_KEY, "#expires": IDEMPOTENCY_TTL_ATTRIBUTE},
+            {":now": {"N": str(now_s)}},
+        )
+        if (await put_item(self._client, self.table, record_item, free)).applied:
             return IdempotencyRecord(todo, fingerprint, done=False), True
-        except ClientError as error:
-            if not condition_failed(error):
-                raise
+        # Someone's record holds the key; ours, if botocore's retry found our first attempt.
         record = await self.get(key)
         if record is None:
             return None
@@ -134,14 +127,12 @@ class IdempotencyStore:
             self._client,
             self.table,
             key,
-            "SET todoId = :fresh",
-            "todoId = :taken AND #done = :false",
-            {
-                ":fresh": {"N": str(fresh_id)},
-                ":taken": {"N": str(taken_id)},
-                ":false": {"BOOL": False},
-            },
-            {"#done": "done"},
+            Expression("SET todoId = :fresh", values={":fresh": {"N": str(fresh_id)}}),
+            Expression(
+                "todoId = :taken AND #done = :false",
+                {"#done": "done"},
+                {":taken": {"N": str(taken_id)}, ":false": {"BOOL": False}},
+            ),
         )
 
     async def complete(self, key: dict[str, Any], todo_id: int) -> bool:
@@ -150,9 +141,7 @@ class IdempotencyStore:
             self._client,
             self.table,
             key,
-            "SET #done = :true",
-            "todoId = :id",
-            {":true": {"BOOL": True}, ":id": {"N": str(todo_id)}},
-            {"#done": "done"},
+            Expression("SET #done = :true", {"#done": "done"}, {":true": {"BOOL": True}}),
+            Expression("todoId = :id", values={":id": {"N": str(todo_id)}}),
         )
-        return marked is not None
+        return marked.applied

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from todo_service.domain.todo import Todo
+from todo_service.store.expressions import Expression, joined
 from todo_service.store.table import OWNER_ATTRIBUTE, PARTITION_KEY
 
 # Items loaded by hand may lack timestamps; they then show the Unix epoch.
@@ -36,16 +37,23 @@ LEGACY_TRUE: Final = {"N": "1"}
 LEGACY_FALSE: Final = {"N": "0"}
 ONE: Final = {"N": "1"}
 ZERO: Final = {"N": "0"}
-BUMP_VERSION: Final = "version = if_not_exists(version, :zero) + :one"
+# Every write bumps the version; items loaded by hand start from 0.
+BUMP_VERSION: Final = Expression(
+    "version = if_not_exists(version, :zero) + :one", values={":zero": ZERO, ":one": ONE}
+)
+EXISTS: Final = Expression("attribute_exists(id)")
+IS_NEW: Final = Expression("attribute_not_exists(id)")
 
 # The conditions that hold when a todo is, or is not, completed, in either representation.
 # DynamoDB never compares across types (a BOOL is not equal to N 1), so both are named.
-IS_COMPLETED: Final = "(completed = :true OR completed = :legacy_true)"
-IS_OPEN: Final = (
-    "(attribute_not_exists(completed) OR completed = :false OR completed = :legacy_false)"
+IS_COMPLETED: Final = Expression(
+    "(completed = :true OR completed = :legacy_true)",
+    values={":true": TRUE, ":legacy_true": LEGACY_TRUE},
 )
-COMPLETED_VALUES: Final = {":true": TRUE, ":legacy_true": LEGACY_TRUE}
-OPEN_VALUES: Final = {":false": FALSE, ":legacy_false": LEGACY_FALSE}
+IS_OPEN: Final = Expression(
+    "(attribute_not_exists(completed) OR completed = :false OR completed = :legacy_false)",
+    values={":false": FALSE, ":legacy_false": LEGACY_FALSE},
+)
 
 
 # `owner` is one of DynamoDB's reserved words: expressions name it through this placeholder.
@@ -54,10 +62,9 @@ OWNER_NAMES: Final = {OWNER_NAME: OWNER_ATTRIBUTE}
 
 
 # What a list reads of each item: what `to_todo` uses, and no more. Leaving out `owner` and
-# `idempotencyKey` spares botocore parsing them on every item of every page (about a sixth of
-# a page's client CPU with an owner). `text` is a DynamoDB reserved word.
-LISTED_ATTRIBUTES: Final = "id, #text, completed, createdAt, updatedAt, version"
-LISTED_NAMES: Final = {"#text": "text"}
+# `idempotencyKey` spares botocore parsing them on every item of every page (a real share of a
+# page's client CPU with an owner: docs/performance.md). `text` is a DynamoDB reserved word.
+LISTED: Final = Expression("id, #text, completed, createdAt, updatedAt, version", {"#text": "text"})
 
 
 def key(todo_id: int) -> dict[str, Any]:
@@ -73,17 +80,27 @@ def owned_by(item: Mapping[str, Any], owner: str | None) -> bool:
     return owner is None or item.get(OWNER_ATTRIBUTE) == owner_value(owner)
 
 
-def owned(condition: str, owner: str | None, values: dict[str, Any], names: dict[str, str]) -> str:
-    """`condition`, and with an owner also that the item is theirs, adding what it names.
+def owner_is(owner: str) -> Expression:
+    """The item is `owner`'s (a condition, or a Query's key condition on the owner index)."""
+    return Expression(f"{OWNER_NAME} = :owner", OWNER_NAMES, {":owner": owner_value(owner)})
+
+
+def owned(condition: Expression, owner: str | None) -> Expression:
+    """`condition`, and with an owner also that the item is theirs.
 
     The write itself checks ownership: someone else's todo fails the same condition as a
     missing one, so it answers 404 with no read before the write and no hint that it exists.
     """
-    if owner is None:
-        return condition
-    values[":owner"] = owner_value(owner)
-    names.update(OWNER_NAMES)
-    return f"{condition} AND {OWNER_NAME} = :owner"
+    return condition if owner is None else condition & owner_is(owner)
+
+
+def written_at(item: Mapping[str, Any], now: str, owner: str | None) -> bool:
+    """Whether `item` shows a write of ours made at `now` (our timestamp on it, and ours).
+
+    After a lost answer botocore sends a write again; when the first attempt was applied, the
+    retry's condition fails. The item then carries the first attempt's timestamp.
+    """
+    return owned_by(item, owner) and item.get("updatedAt") == {"S": now}
 
 
 def completed_of(item: Mapping[str, Any]) -> bool:
@@ -119,17 +136,33 @@ def todo_item(todo: Todo, owner: str | None = None) -> dict[str, Any]:
     return item
 
 
-def filter_completed(completed: bool) -> tuple[str, dict[str, Any]]:
-    """A FilterExpression and its values for `completed=true|false`."""
-    return (IS_COMPLETED, COMPLETED_VALUES) if completed else (IS_OPEN, OPEN_VALUES)
+def touched(now: str) -> Expression:
+    """The assignments every write makes: its time, and the next version."""
+    stamp = Expression("updatedAt = :now", values={":now": {"S": now}})
+    return joined(", ", (stamp, BUMP_VERSION))
 
 
-def version_condition(expected_version: int | None, values: dict[str, Any]) -> str:
+def text_set_to(text: str) -> Expression:
+    # `text` is one of DynamoDB's reserved words.
+    return Expression("#text = :text", {"#text": "text"}, {":text": {"S": text}})
+
+
+def completed_set_to(completed: bool) -> Expression:
+    return Expression("completed = :completed", values={":completed": TRUE if completed else FALSE})
+
+
+def filter_completed(completed: bool) -> Expression:
+    """The FilterExpression for `completed=true|false`."""
+    return IS_COMPLETED if completed else IS_OPEN
+
+
+def version_condition(expected_version: int | None) -> Expression:
     """`attribute_exists(id)`, plus a version guard when the client sent If-Match."""
     if expected_version is None:
-        return "attribute_exists(id)"
-    values[":expected"] = {"N": str(expected_version)}
+        return EXISTS
+    expected = {":expected": {"N": str(expected_version)}}
     if expected_version == 0:
         # Items loaded from a seed file may have no version yet: they count as version 0.
-        return "attribute_exists(id) AND (attribute_not_exists(version) OR version = :expected)"
-    return "attribute_exists(id) AND version = :expected"
+        unversioned = "(attribute_not_exists(version) OR version = :expected)"
+        return EXISTS & Expression(unversioned, values=expected)
+    return EXISTS & Expression("version = :expected", values=expected)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from todo_service.domain.todo import Todo
 from todo_service.store import items
+from todo_service.store.expressions import Expression, placeholders
 from todo_service.store.table import OWNER_ATTRIBUTE, OWNER_INDEX, PARTITION_KEY
 
 if TYPE_CHECKING:
@@ -36,9 +37,9 @@ async def scan_page(
     client: DynamoDBClient, table: str, limit: int, after_id: int | None, completed: bool | None
 ) -> Page:
     """Up to `limit` of all todos after `after_id`; strongly consistent."""
-    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    base = {"TableName": table, "ConsistentRead": True}
     start_key = None if after_id is None else items.key(after_id)
-    return await _fill(client, params, {}, limit, start_key, completed)
+    return await _fill(client, base, None, limit, start_key, completed)
 
 
 async def query_page(
@@ -50,23 +51,16 @@ async def query_page(
     completed: bool | None,
 ) -> Page:
     """Up to `limit` of `owner`'s todos older than `after_id`, newest first."""
-    params: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": OWNER_INDEX,
-        "KeyConditionExpression": f"{items.OWNER_NAME} = :owner",
-        "ExpressionAttributeNames": items.OWNER_NAMES,
-        "ScanIndexForward": False,
-    }
+    base = {"TableName": table, "IndexName": OWNER_INDEX, "ScanIndexForward": False}
     owner_key = {OWNER_ATTRIBUTE: items.owner_value(owner)}
     start_key = None if after_id is None else {**items.key(after_id), **owner_key}
-    values = {":owner": owner_key[OWNER_ATTRIBUTE]}
-    return await _fill(client, params, values, limit, start_key, completed)
+    return await _fill(client, base, items.owner_is(owner), limit, start_key, completed)
 
 
 async def _fill(
     client: DynamoDBClient,
-    params: dict[str, Any],
-    values: dict[str, Any],
+    base: Mapping[str, Any],
+    key_condition: Expression | None,
     limit: int,
     start_key: Mapping[str, Any] | None,
     completed: bool | None,
@@ -75,26 +69,25 @@ async def _fill(
 
     A DynamoDB page ends at 1 MB or at `Limit` items read, and a filter can leave it short or
     empty; we keep reading until the page is full or the reads are done, so a short page always
-    means the end. `params` with an IndexName are a Query, else a Scan.
+    means the end. With a key condition the reads are a Query, else a Scan.
     """
-    querying = "IndexName" in params
-    params["ProjectionExpression"] = items.LISTED_ATTRIBUTES
-    params["ExpressionAttributeNames"] = {
-        **params.get("ExpressionAttributeNames", {}),
-        **items.LISTED_NAMES,
-    }
+    used = [items.LISTED]
+    params: dict[str, Any] = {**base, "ProjectionExpression": items.LISTED.text}
+    if key_condition is not None:
+        params["KeyConditionExpression"] = key_condition.text
+        used.append(key_condition)
     if completed is not None:
-        params["FilterExpression"], filter_values = items.filter_completed(completed)
-        values = {**values, **filter_values}
-    if values:
-        params["ExpressionAttributeValues"] = values
+        state = items.filter_completed(completed)
+        params["FilterExpression"] = state.text
+        used.append(state)
+    params.update(placeholders(*used))
     todos: list[Todo] = []
     while True:
         wanted = limit - len(todos)
         params["Limit"] = wanted if completed is None else max(wanted, FILTERED_READ_LIMIT)
         if start_key is not None:
             params["ExclusiveStartKey"] = start_key
-        answer = await (client.query(**params) if querying else client.scan(**params))
+        answer = await (client.scan(**params) if key_condition is None else client.query(**params))
         page_items = answer.get("Items", [])
         todos.extend(items.to_todo(item) for item in page_items[:wanted])
         if len(page_items) > wanted:

@@ -15,8 +15,6 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from botocore.exceptions import ClientError
-
 from todo_service.domain.errors import (
     BackendUnavailable,
     Conflict,
@@ -27,13 +25,8 @@ from todo_service.domain.errors import (
 from todo_service.domain.ids import IdGenerator
 from todo_service.domain.todo import Todo, now_iso
 from todo_service.store import items
-from todo_service.store.calls import (
-    Guarded,
-    condition_failed,
-    read_item,
-    update_item,
-    was_retried,
-)
+from todo_service.store.calls import Guarded, delete_item, put_item, read_item, update_item
+from todo_service.store.expressions import set_clause
 from todo_service.store.idempotency import IdempotencyStore, digest
 from todo_service.store.listing import Page, query_page, scan_page
 from todo_service.store.table import (
@@ -136,17 +129,9 @@ class TodoRepository:
     async def _put_new(self, todo: Todo, owner: str | None, extra: dict[str, Any]) -> bool:
         """Put `todo` if its id is free. False if it is taken, unless by our own lost attempt
         (botocore's retry of a put whose answer was lost finds the first attempt's todo)."""
-        try:
-            await self._client.put_item(
-                TableName=self._table,
-                Item={**items.todo_item(todo, owner), **extra},
-                ConditionExpression="attribute_not_exists(id)",
-            )
-            return True
-        except ClientError as error:
-            if not condition_failed(error):
-                raise
-            return was_retried(error) and await self._holds(todo, owner)
+        item = {**items.todo_item(todo, owner), **extra}
+        written = await put_item(self._client, self._table, item, items.IS_NEW)
+        return written.applied or (written.on_retry and await self._holds(todo, owner))
 
     async def _holds(self, todo: Todo, owner: str | None) -> bool:
         """Whether the table holds exactly this new todo (ids never repeat in a process)."""
@@ -217,31 +202,23 @@ class TodoRepository:
         owner: str | None = None,
     ) -> Todo:
         """Set the given fields in one conditional UpdateItem; never creates a todo."""
-        values: dict[str, Any] = {":one": items.ONE, ":zero": items.ZERO, ":now": {"S": now_iso()}}
-        assignments = ["updatedAt = :now", items.BUMP_VERSION]
-        names: dict[str, str] = {}
+        now = now_iso()
+        assignments = [items.touched(now)]
         if text is not None:
-            assignments.append("#text = :text")
-            values[":text"] = {"S": text}
-            names["#text"] = "text"
+            assignments.append(items.text_set_to(text))
         if completed is not None:
-            assignments.append("completed = :completed")
-            values[":completed"] = items.TRUE if completed else items.FALSE
-        condition = items.owned(
-            items.version_condition(expected_version, values), owner, values, names
-        )
+            assignments.append(items.completed_set_to(completed))
+        condition = items.owned(items.version_condition(expected_version), owner)
         async with self._guarded():
-            attributes = await update_item(
-                self._client,
-                self._table,
-                items.key(todo_id),
-                "SET " + ", ".join(assignments),
-                condition,
-                values,
-                names,
+            written = await update_item(
+                self._client, self._table, items.key(todo_id), set_clause(*assignments), condition
             )
-            if attributes is None:
-                await self._raise_condition_failure(todo_id, expected_version, owner)
+            attributes = written.item
+            if attributes is None:  # refused; on a retry, perhaps by our own first attempt
+                found = await self._item(todo_id) if written.on_retry else None
+                if found is None or not items.written_at(found, now, owner):
+                    await self._raise_condition_failure(todo_id, expected_version, owner)
+                attributes = found
         todo = items.to_todo(attributes)
         self._toggles.remember(todo.id, todo.completed)
         return todo
@@ -257,27 +234,11 @@ class TodoRepository:
     async def delete(
         self, todo_id: int, *, expected_version: int | None = None, owner: str | None = None
     ) -> None:
-        values: dict[str, Any] = {}
-        names: dict[str, str] = {}
-        condition = items.owned(
-            items.version_condition(expected_version, values), owner, values, names
-        )
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": items.key(todo_id),
-            "ConditionExpression": condition,
-        }
-        if values:
-            params["ExpressionAttributeValues"] = values
-        if names:
-            params["ExpressionAttributeNames"] = names
+        condition = items.owned(items.version_condition(expected_version), owner)
         async with self._guarded():
-            try:
-                await self._client.delete_item(**params)
-            except ClientError as error:
-                if not condition_failed(error):
-                    raise
-                if was_retried(error) and await self._item(todo_id) is None:
+            written = await delete_item(self._client, self._table, items.key(todo_id), condition)
+            if not written.applied:
+                if written.on_retry and await self._item(todo_id) is None:
                     return  # our first attempt deleted it; only its answer was lost
                 await self._raise_condition_failure(todo_id, expected_version, owner)
         self._toggles.forget(todo_id)

@@ -29,14 +29,13 @@ import collections
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Final
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Final
 
 from todo_service.domain.errors import Conflict
 from todo_service.domain.todo import Todo, now_iso
 from todo_service.store import items
-from todo_service.store.calls import condition_failed, read_item, was_retried
+from todo_service.store.calls import read_item, update_item
+from todo_service.store.expressions import set_clause
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -107,38 +106,17 @@ async def _flip(
 ) -> Todo | None:
     """Set `completed` to `not completed` if it is `completed` and `owner`'s: the todo, or None."""
     now = now_iso()
-    state, state_values = items.filter_completed(completed)
-    values: dict[str, Any] = {
-        **state_values,
-        ":target": items.FALSE if completed else items.TRUE,
-        ":now": {"S": now},
-        ":one": items.ONE,
-        ":zero": items.ZERO,
-    }
-    names: dict[str, str] = {}
-    condition = items.owned(f"attribute_exists(id) AND {state}", owner, values, names)
-    params: dict[str, Any] = {
-        "TableName": table,
-        "Key": items.key(todo_id),
-        "UpdateExpression": f"SET completed = :target, updatedAt = :now, {items.BUMP_VERSION}",
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "ReturnValues": "ALL_NEW",
-    }
-    if names:
-        params["ExpressionAttributeNames"] = names
-    try:
-        answer = await client.update_item(**params)
-    except ClientError as error:
-        if not condition_failed(error):
-            raise
-        if not was_retried(error):
-            return None
-        # botocore sent the flip again after a lost answer. If the first attempt was applied,
-        # the todo shows our write (our timestamp, our state): flipping again would undo it.
-        item = await read_item(client, table, todo_id)
-        if item is None or item.get("updatedAt", {}).get("S") != now:
-            return None
-        ours = items.to_todo(item)
-        return ours if ours.completed is not completed else None
-    return items.to_todo(answer["Attributes"])
+    update = set_clause(items.completed_set_to(not completed), items.touched(now))
+    condition = items.owned(items.EXISTS & items.filter_completed(completed), owner)
+    written = await update_item(client, table, items.key(todo_id), update, condition)
+    if written.item is not None:
+        return items.to_todo(written.item)
+    if not written.on_retry:
+        return None
+    # botocore sent the flip again after a lost answer. If the first attempt was applied, the
+    # todo shows our write (our timestamp, our state): flipping again would undo it.
+    item = await read_item(client, table, todo_id)
+    if item is None or not items.written_at(item, now, owner):
+        return None
+    ours = items.to_todo(item)
+    return ours if ours.completed is not completed else None

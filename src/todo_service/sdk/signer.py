@@ -4,8 +4,8 @@ botocore signs each call with a new `SigV4Auth`, which (botocore 1.40) collects 
 sign into an `email.message`-based `HTTPHeaders` twice (once for the canonical request, once
 for the Authorization header) and derives the signing key from the secret with four HMACs,
 although the key changes only once a day. With the Host header parsed from the same URL on
-every call, that was about half of a GetItem's signing time, and signing about a quarter of
-the call (py-spy; bench/README.md, issue 13). To hash the payload it reads `request.body`,
+every call, that was most of a GetItem's signing time, and signing a large share of the call
+(docs/performance.md has the figures). To hash the payload it reads `request.body`,
 which prepares the whole request (URL, a case-insensitive copy of every header, body) only
 to hand back the bytes the serializer already put in `request.data`; the endpoint then
 prepares the request again to send it.

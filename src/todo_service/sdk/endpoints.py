@@ -5,9 +5,8 @@ it copies the client's built-in values (region, FIPS, dual-stack, endpoint URL, 
 emits `before-endpoint-resolution.dynamodb`, resolves each of the ruleset's eight parameters
 from the call's arguments, the client's settings and the credentials, and only then asks the
 ruleset, whose own answer is cached. For a client those inputs change with the operation and
-its table name alone (`ResourceArn` is the table name), so the answer does too: keeping it
-takes a GetItem, PutItem or UpdateItem to 0.91x the instructions (bench/README.md, "Round
-three").
+its table name alone (`ResourceArn` is the table name), so the answer does too, and keeping it
+saves a measurable share of every call (docs/performance.md).
 
 `CachedEndpoints` wraps the client's resolver and keeps its answer per (operation, values of
 the operation's context parameters). What it takes as fixed for the client's life:
@@ -18,7 +17,7 @@ the operation's context parameters). What it takes as fixed for the client's lif
   key, on the first call.
 Skipped with them, on the calls that hit: botocore's note of which account-id features the
 call used, which only reaches a User-Agent that botocore builds itself (the service's is
-fixed: store/client.py).
+fixed: sdk/client.py).
 Operations whose parameters come from a JMESPath over the arguments (`BatchWriteItem`'s
 `ResourceArnList`: the keys of `RequestItems`) and arguments that are not hashable are
 resolved every time, as botocore does.

@@ -4,8 +4,8 @@ botocore turns every answer into Python by walking the output shape member by me
 DynamoDB that walk does almost nothing: an `AttributeValue` comes back as the same dict that
 was on the wire, unless it holds a binary (`B`, `BS`: base64 text that becomes bytes), a
 nested document (`M`, `L`), a member this botocore does not know, or a null. Yet the walk asks
-each of the ten members of every attribute of every item whether it is there: parsing a page
-of 50 todos was about 60% of a Scan's CPU in a profile (bench/README.md, issue 13).
+each of the ten members of every attribute of every item whether it is there: most of a Scan's
+CPU went into it (docs/performance.md has the figures).
 
 So this parser keeps botocore's `AioJSONParser` for everything (errors, metadata, timestamps,
 event streams, every other shape) and takes one shortcut: an attribute value whose members
@@ -15,7 +15,7 @@ give equal results for every kind of answer, and fails if an upgrade changes wha
 relies on.
 
 The body is decoded with msgspec (already the service's JSON library) instead of `json`,
-about 1.7 times as fast on a page of 50 items (timeit); a body msgspec refuses falls back to
+which is faster on a page of items; a body msgspec refuses falls back to
 botocore's own handling, so an odd answer reads exactly as botocore would read it.
 
 The answers the service reads most (an item, a page of items, a key) go further: msgspec
@@ -24,9 +24,7 @@ decodes, that every attribute value holds only `S`, `N`, `BOOL` or `NULL` with a
 boolean in it. When it does, and every member of the output shape that the answer holds is an
 item, a list of items or a scalar, botocore's walk would hand back every value as decoded, so
 the decoded values are the result and no walk runs. Any other answer, or a member of any other
-shape (ConsumedCapacity, say), takes the walk above over what msgspec decoded. A Scan page of
-50 items parses in about a sixth of the time of the walk with the shortcut, and the whole
-Scan call takes 0.65x the instructions (bench/README.md).
+shape (ConsumedCapacity, say), takes the walk above over what msgspec decoded.
 """
 
 from __future__ import annotations

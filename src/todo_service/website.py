@@ -1,4 +1,5 @@
-"""The web page's own server: the static todo page at /app/, its generated config.js, /healthz.
+"""The web page's own server, an app of its own beside the API's: the static todo page at /app/,
+its generated config.js, /healthz.
 
 `todo-service web` serves it alone (compose's `web` service); `todo-service dev` serves it
 beside the API. The page learns the API's address only from /app/config.js, generated here
