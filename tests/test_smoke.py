@@ -15,10 +15,10 @@ from typing import Final
 
 import pytest
 
-from todo_service.local.harness import LocalServer, free_port
+from todo_service.local.harness import free_port
 
 from .support.cognito import LocalPool, sign_up
-from .support.devstack import DevStack, running_dev, todo_service
+from .support.devstack import DevStack, page_server, running_dev
 from .support.smoke import run_smoke
 
 PASSWORD: Final = "Smoke-test-pass-1"
@@ -109,12 +109,7 @@ def test_smoke_fails_naming_the_sign_in_on_a_wrong_password(sign_in_dev: DevStac
 
 def test_smoke_fails_naming_healthz_when_the_page_points_at_no_api() -> None:
     dead_api = f"http://127.0.0.1:{free_port()}"
-    page = LocalServer(
-        lambda port: todo_service(
-            "web", "--host", "127.0.0.1", "--port", str(port), "--api-url", dead_api
-        ),
-        "todo-service web",
-    )
+    page = page_server(dead_api)
     with page:
         result = run_smoke(f"{page.endpoint_url}/app/")
     assert result.returncode == 1

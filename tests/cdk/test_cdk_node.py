@@ -17,7 +17,9 @@ from typing import Final
 
 from .cli import CDK_CLI, CDK_DIR, REPO, SYNTH_TIMEOUT_S, offline_environment
 
-VENV_NODE_BIN: Final = REPO / ".venv" / "node" / "bin"
+# Where ensure_node links the wheel's Node.js: in the venv these tests run in (.venv, or
+# TODO_VENV's).
+VENV_NODE_BIN: Final = Path(sys.prefix) / "node" / "bin"
 SUPPORTED_NODE_MAJOR: Final = 22
 # What jsii (aws-cdk-lib's runtime) and the aws-cdk CLI print on an unsupported Node.js.
 BANNER_WORDS: Final = ("end-of-life", "no longer supported", "not supported anymore")
