@@ -112,7 +112,7 @@ def test_actionlint_finds_nothing_but_the_accepted() -> None:
 def test_zizmor_finds_nothing_but_the_accepted_in_the_workflows_and_dependabot() -> None:
     found, audited = zizmor_findings(REPO)
     expected = {".github/dependabot.yml"} | {str(w.relative_to(REPO)) for w in WORKFLOWS}
-    assert audited == expected
+    assert expected <= audited, f"zizmor audited {sorted(audited)}"
     assert_only_accepted("zizmor", found, ACCEPTED_FILE, ACCEPTED["zizmor"])
 
 
