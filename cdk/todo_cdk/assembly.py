@@ -1,4 +1,5 @@
-"""The app that `cdk` synthesizes: the stack, checked by cdk-nag on every synth."""
+"""The app that `cdk` synthesizes: the stack, checked by cdk-nag on every synth; with
+`-c todo:githubRepo=...` also the deploy role's stack (deploy_access.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Final
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from . import deploy_access
 from .stack import ContextError, TodoServiceStack, TodoStackProps
 
 STACK_NAME: Final = "TodoService"
@@ -28,6 +30,7 @@ def build(app: cdk.App, region: str | None = None) -> TodoServiceStack:
         )
     try:
         props = TodoStackProps.from_context(app.node)
+        access = deploy_access.DeployAccessProps.from_context(app.node, region)
     except ContextError as error:
         # One line for the deployer, not a traceback from inside the CDK.
         raise SystemExit(f"cdk context: {error}") from None
@@ -38,6 +41,14 @@ def build(app: cdk.App, region: str | None = None) -> TodoServiceStack:
         env=cdk.Environment(region=region),
         description="todo-service: DynamoDB table, Fargate API behind an ALB, CloudFront website",
     )
+    if access is not None:
+        deploy_access.TodoDeployAccessStack(
+            app,
+            deploy_access.STACK_NAME,
+            props=access,
+            env=cdk.Environment(region=region),
+            description="todo-service: the role that GitHub Actions deploys with (OIDC)",
+        )
     # Errors fail `cdk synth` and `cdk deploy`; each accepted finding is suppressed where the
     # resource is declared, with its reason.
     cdk.Aspects.of(app).add(AwsSolutionsChecks())

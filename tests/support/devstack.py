@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 
 from todo_service.local.cognito import LocalPool
-from todo_service.local.harness import LocalServer, free_port
+from todo_service.local.harness import LOOPBACK, LocalServer, free_port
 
 READY_TIMEOUT_S = 30.0
 REGION = "us-east-1"  # dev's DEV_REGION, when AWS_REGION is not set
@@ -90,3 +90,13 @@ def running_dev(*args: str, env: Mapping[str, str] | None = None) -> Iterator[De
             startup_output=output,
             pool=_printed_pool(output),
         )
+
+
+def page_server(api_url: str) -> LocalServer:
+    """`todo-service web` alone on a free loopback port, its config.js naming `api_url`."""
+    return LocalServer(
+        lambda port: todo_service(
+            "web", "--host", LOOPBACK, "--port", str(port), "--api-url", api_url
+        ),
+        "todo-service web",
+    )
