@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +86,9 @@ def token_text(value: Any) -> str:
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(token_text(part) for part in parts)
-    raise AssertionError(f"not a string or a join of strings and references: {value}")
+    # Any other function (Fn::Select of a split ARN, say) by its name: the text stays parseable.
+    (function,) = value
+    return f"<{function}>"
 
 
 def ref(logical_id: str) -> dict[str, str]:
@@ -99,3 +102,21 @@ def arn_of(logical_id: str) -> dict[str, list[str]]:
 def as_list(value: Any) -> list[Any]:
     """IAM accepts a single action or resource where it accepts a list."""
     return value if isinstance(value, list) else [value]
+
+
+def collector_config(synthesized: Synthesized) -> dict[str, Any]:
+    """The collector's configuration as the task passes it; references read `<LogicalId>`."""
+    text = token_text(container_environment(synthesized, "Collector")["TODO_COLLECTOR_CONFIG"])
+    config: dict[str, Any] = json.loads(text)
+    return config
+
+
+def dashboard_metrics(template: Template) -> list[list[Any]]:
+    """Every metric line of the template's one dashboard."""
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(token_text(dashboard["Properties"]["DashboardBody"]))
+    return [
+        metric
+        for widget in body["widgets"]
+        for metric in widget.get("properties", {}).get("metrics", [])
+    ]

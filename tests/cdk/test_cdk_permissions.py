@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,11 +35,10 @@ from .templates import (
     api_container,
     arn_of,
     as_list,
-    container_environment,
+    collector_config,
     only,
     ref,
     table_keyed_by,
-    token_text,
 )
 
 # The store's modules that run while the service serves (not create-table or seed, which are
@@ -141,13 +139,6 @@ def _expected_grants(synthesized: Synthesized) -> list[tuple[frozenset[str], lis
         (_actions(TABLE_OPERATIONS), _table_arns(synthesized)),
         (_actions(OWNER_INDEX_OPERATIONS), [_owner_index_arn(synthesized)]),
     ]
-
-
-def collector_config(synthesized: Synthesized) -> dict[str, Any]:
-    """The collector's configuration as the task passes it; references read `<LogicalId>`."""
-    text = token_text(container_environment(synthesized, "Collector")["TODO_COLLECTOR_CONFIG"])
-    config: dict[str, Any] = json.loads(text)
-    return config
 
 
 def _collector_grants(synthesized: Synthesized) -> list[tuple[frozenset[str], list[Any]]]:
