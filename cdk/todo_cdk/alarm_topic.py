@@ -8,7 +8,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from cdk_monitoring_constructs import (
     AlarmFactoryDefaults,
-    IDynamicDashboardFactory,
+    DefaultDashboardFactory,
     MonitoringFacade,
     SnsAlarmActionStrategy,
 )
@@ -44,12 +44,20 @@ def alarm_topic(scope: Construct, construct_id: str, email: str | None) -> sns.T
 
 
 def alarm_facade(
-    scope: Construct,
-    construct_id: str,
-    topic: sns.ITopic,
-    dashboard_factory: IDynamicDashboardFactory | None = None,
+    scope: Construct, construct_id: str, topic: sns.ITopic, dashboard_name: str | None
 ) -> MonitoringFacade:
-    """cdk-monitoring-constructs' facade: every alarm it makes notifies `topic`."""
+    """cdk-monitoring-constructs' facade: every alarm it makes notifies `topic`.
+
+    With `dashboard_name` its widgets form that one dashboard; with None, no dashboard.
+    """
+    dashboards = DefaultDashboardFactory(
+        scope,
+        f"{construct_id}Dashboards",
+        dashboard_name_prefix=dashboard_name or construct_id,
+        create_dashboard=dashboard_name is not None,
+        create_summary_dashboard=False,
+        create_alarm_dashboard=False,
+    )
     return MonitoringFacade(
         scope,
         construct_id,
@@ -58,5 +66,5 @@ def alarm_facade(
             alarm_name_prefix=ALARM_NAME_PREFIX,
             action=SnsAlarmActionStrategy(on_alarm_topic=topic, on_ok_topic=topic),
         ),
-        dashboard_factory=dashboard_factory,
+        dashboard_factory=dashboards,
     )

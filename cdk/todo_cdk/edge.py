@@ -13,12 +13,7 @@ from typing import Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from cdk_monitoring_constructs import (
-    CustomMetricGroup,
-    CustomMetricWithAlarm,
-    CustomThreshold,
-    DefaultDashboardFactory,
-)
+from cdk_monitoring_constructs import CustomMetricGroup, CustomMetricWithAlarm, CustomThreshold
 from constructs import Construct
 
 from .alarm_topic import alarm_facade, alarm_topic
@@ -47,20 +42,8 @@ class TodoEdgeStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.topic = alarm_topic(self, "AlarmTopic", alarm_email)
-        facade = alarm_facade(
-            self,
-            "Monitoring",
-            self.topic,
-            # The one dashboard is the main stack's (it shows CloudFront from here too).
-            DefaultDashboardFactory(
-                self,
-                "NoDashboards",
-                dashboard_name_prefix="TodoServiceEdge",
-                create_dashboard=False,
-                create_summary_dashboard=False,
-                create_alarm_dashboard=False,
-            ),
-        )
+        # The one dashboard is the main stack's (it shows CloudFront from here too).
+        facade = alarm_facade(self, "Monitoring", self.topic, dashboard_name=None)
 
         def cloudfront_metric(name: str, statistic: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(

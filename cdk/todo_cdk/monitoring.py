@@ -23,7 +23,6 @@ from cdk_monitoring_constructs import (
     CustomMetricSearch,
     CustomMetricWithAlarm,
     CustomThreshold,
-    DefaultDashboardFactory,
     ErrorCountThreshold,
     MetricStatistic,
     MonitoringFacade,
@@ -115,15 +114,19 @@ def service_metric(
 
 
 def by_dimension(
-    metric_name: str, dimension: str, statistic: MetricStatistic, label: str
+    metric_name: str,
+    dimension: str,
+    statistic: MetricStatistic,
+    fixed: dict[str, str] | None = None,
 ) -> CustomMetricSearch:
-    """A graph line per value of `dimension` (a CloudWatch SEARCH; dashboards only)."""
+    """A graph line per value of `dimension`, among the series with `fixed` dimension values
+    (a CloudWatch SEARCH: dashboards only)."""
     return CustomMetricSearch(
         namespace=METRICS_NAMESPACE,
         search_query=f'MetricName="{metric_name}"',
-        dimensions_map={dimension: "*"},
+        dimensions_map={dimension: "*", **(fixed or {})},
         statistic=statistic,
-        label=label,
+        label="",
         period=ONE_MINUTE,
     )
 
@@ -163,19 +166,7 @@ class TodoMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = alarm_topic(self, "AlarmTopic", alarm_email)
-        facade = alarm_facade(
-            self,
-            "Monitoring",
-            self.topic,
-            DefaultDashboardFactory(
-                self,
-                "Dashboards",
-                dashboard_name_prefix=DASHBOARD_NAME,
-                create_dashboard=True,
-                create_summary_dashboard=False,
-                create_alarm_dashboard=False,
-            ),
-        )
+        facade = alarm_facade(self, "Monitoring", self.topic, dashboard_name=DASHBOARD_NAME)
         self._monitor_load_balancer(facade, api)
         self._monitor_tasks(facade, api)
         self._monitor_service(facade, api)
@@ -339,31 +330,29 @@ class TodoMonitoring(Construct):
             label="backend_unavailable % of requests",
             period=ONE_MINUTE,
         )
-        sum_, average, maximum = MetricStatistic.SUM, MetricStatistic.AVERAGE, MetricStatistic.MAX
+        sum_, average = MetricStatistic.SUM, MetricStatistic.AVERAGE
         facade.monitor_custom(
             alarm_friendly_name="Service",
             human_readable_name="todo-service's own metrics (from /metrics)",
             metric_groups=[
                 CustomMetricGroup(
                     title="Requests by route",
-                    metrics=[by_dimension("todo_http_requests_total", "route", sum_, "")],
+                    metrics=[by_dimension("todo_http_requests_total", "route", sum_)],
                 ),
                 CustomMetricGroup(
                     title="5xx answers by route",
                     metrics=[
-                        CustomMetricSearch(
-                            namespace=METRICS_NAMESPACE,
-                            search_query='MetricName="todo_http_requests_total"',
-                            dimensions_map={"route": "*", "status_class": SERVER_ERROR_CLASS},
-                            statistic=sum_,
-                            label="",
-                            period=ONE_MINUTE,
+                        by_dimension(
+                            "todo_http_requests_total",
+                            "route",
+                            sum_,
+                            {"status_class": SERVER_ERROR_CLASS},
                         )
                     ],
                 ),
                 CustomMetricGroup(
                     title="Error answers by code",
-                    metrics=[by_dimension("todo_http_errors_total", "code", sum_, "")],
+                    metrics=[by_dimension("todo_http_errors_total", "code", sum_)],
                 ),
                 CustomMetricGroup(
                     title="backend_unavailable rate",
@@ -383,9 +372,7 @@ class TodoMonitoring(Construct):
                 ),
                 CustomMetricGroup(
                     title="Mean latency by route (s)",
-                    metrics=[
-                        by_dimension("todo_http_request_duration_seconds", "route", average, "")
-                    ],
+                    metrics=[by_dimension("todo_http_request_duration_seconds", "route", average)],
                 ),
                 CustomMetricGroup(
                     title="Requests in flight (highest task)",
@@ -393,26 +380,24 @@ class TodoMonitoring(Construct):
                 ),
                 CustomMetricGroup(
                     title="DynamoDB calls by operation",
-                    metrics=[by_dimension("todo_dynamodb_calls_total", "operation", sum_, "")],
+                    metrics=[by_dimension("todo_dynamodb_calls_total", "operation", sum_)],
                 ),
                 CustomMetricGroup(
                     title="DynamoDB mean call latency by operation (s)",
                     metrics=[
-                        by_dimension(
-                            "todo_dynamodb_call_duration_seconds", "operation", average, ""
-                        )
+                        by_dimension("todo_dynamodb_call_duration_seconds", "operation", average)
                     ],
                 ),
                 CustomMetricGroup(
                     title="DynamoDB retries and errors by operation",
                     metrics=[
-                        by_dimension("todo_dynamodb_retries_total", "operation", sum_, ""),
-                        by_dimension("todo_dynamodb_errors_total", "operation", sum_, ""),
+                        by_dimension("todo_dynamodb_retries_total", "operation", sum_),
+                        by_dimension("todo_dynamodb_errors_total", "operation", sum_),
                     ],
                 ),
                 CustomMetricGroup(
                     title="Refused tokens by reason",
-                    metrics=[by_dimension("todo_auth_failures_total", "reason", maximum, "")],
+                    metrics=[by_dimension("todo_auth_failures_total", "reason", sum_)],
                 ),
             ],
         )
