@@ -41,7 +41,7 @@ tool_venv awscli "awscli>=1.36,<2" aws
 # Synthesis with nothing of the service's dependencies (tests/cdk/test_cdk_pure_synth.py): the
 # pyproject `cdk` extra's pins, and no aiohttp, aioboto3 or msgspec. The CDK app imports only
 # the service's standard-library modules, from src/ by path.
-tool_venv cdk-only "aws-cdk-lib>=2.220,<3 constructs>=10.4,<11 cdk-nag>=2.37,<3"
+tool_venv cdk-only "aws-cdk-lib>=2.220,<3 constructs>=10.4,<11 cdk-nag>=2.37,<3 cdk-monitoring-constructs>=10.3,<11"
 
 # Template validators run on every synthesized template (tests/cdk/test_cdk_validators.py).
 tool_venv cfn-lint "cfn-lint>=1.40,<2" cfn-lint

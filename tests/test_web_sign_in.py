@@ -142,6 +142,7 @@ def test_dev_config_js_names_the_embedded_pool_and_the_csp_lets_the_page_reach_i
         "userPoolId": pool.user_pool_id,
         "clientId": pool.client_id,
         "endpoint": stack.dynamodb_url,
+        "selfSignUp": True,
     }
     with urllib.request.urlopen(stack.page_url, timeout=10) as response:
         csp = response.headers["Content-Security-Policy"]

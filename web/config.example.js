@@ -8,4 +8,5 @@
 // maxTextChars is the API's limit on a todo's text (the page keeps no copy of it); auth is null
 // when the API needs no sign-in, else the Cognito user pool to sign in to:
 // {"region": "us-east-1", "userPoolId": "us-east-1_AbC123", "clientId": "...",
-//  "endpoint": "https://cognito-idp.us-east-1.amazonaws.com/"}.
+//  "endpoint": "https://cognito-idp.us-east-1.amazonaws.com/", "selfSignUp": true}
+// (selfSignUp is false when only an administrator creates users: the CDK's todo:signup=closed).

@@ -40,15 +40,19 @@ class TodoUserPool(Construct):
     (the sign-in alias, the required attributes) have the same effect: change them knowingly.
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, self_sign_up: bool = True) -> None:
         super().__init__(scope, construct_id)
+        self.self_sign_up = self_sign_up
         self.user_pool = cognito.UserPool(
             self,
             "Pool",
             # The email address is the user name: one identifier, verified before first use.
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
-            self_sign_up_enabled=True,
+            # `-c todo:signup=closed`: only an administrator creates users
+            # (`aws cognito-idp admin-create-user`); Cognito mails each a temporary password,
+            # which the page makes them replace at first sign-in (NEW_PASSWORD_REQUIRED).
+            self_sign_up_enabled=self_sign_up,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             # A changed address takes effect only once its code is confirmed: until then the
             # user still signs in with the old one and cannot lock themselves out by a typo.
@@ -137,4 +141,5 @@ class TodoUserPool(Construct):
             user_pool_id=self.user_pool_id,
             client_id=self.client_id,
             endpoint=cognito_endpoint(region),
+            self_sign_up=self.self_sign_up,
         )

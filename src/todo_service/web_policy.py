@@ -55,13 +55,17 @@ class SignIn:
     # Cognito's JSON API, which the page calls with fetch: AWS's regional endpoint, or the
     # embedded server locally.
     endpoint: str
+    # False when only an administrator creates users (the stack's `todo:signup=closed`): the
+    # page then offers no sign-up.
+    self_sign_up: bool = True
 
-    def as_config(self) -> dict[str, str]:
+    def as_config(self) -> dict[str, str | bool]:
         return {
             "region": self.region,
             "userPoolId": self.user_pool_id,
             "clientId": self.client_id,
             "endpoint": self.endpoint,
+            "selfSignUp": self.self_sign_up,
         }
 
 

@@ -64,18 +64,22 @@ def _validation_failures(outdir: Path) -> str:
 def _synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     started = time.monotonic()
     app = cdk.App(context=cdk_json_context() | context, outdir=str(outdir))
-    stack = build(app, region=REGION)
+    stacks = build(app, region=REGION)
     try:
-        template = Template.from_stack(stack)
+        template = Template.from_stack(stacks.service)
     except RuntimeError as error:
         # Error annotations (cdk-nag's included) make synthesis itself fail.
         pytest.fail(f"synthesis failed: {error}\n{_validation_failures(outdir)}")
     return Synthesized(
-        stack=stack,
+        stack=stacks.service,
         template=template,
-        annotations=Annotations.from_stack(stack),
+        annotations=Annotations.from_stack(stacks.service),
         outdir=outdir,
         seconds=time.monotonic() - started,
+        edge_stack=stacks.edge,
+        edge=Template.from_stack(stacks.edge),
+        waf_stack=stacks.waf,
+        waf=None if stacks.waf is None else Template.from_stack(stacks.waf),
     )
 
 
@@ -89,6 +93,21 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def synthesized_without_auth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The stack deployed with `-c todo:auth=none`: no user pool, the API open to all."""
     return _synthesize(tmp_path_factory.mktemp("cdk.out-none"), {"todo:auth": "none"})
+
+
+# Every opt-in at once: the WAF, sign-up closed, an alarm address, every request traced.
+OPTIONS_CONTEXT = {
+    "todo:waf": "on",
+    "todo:signup": "closed",
+    "todo:alarmEmail": "ops@example.com",
+    "todo:traceSampleRate": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def synthesized_with_options(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The stacks with `OPTIONS_CONTEXT`: a third stack (the web ACL) among them."""
+    return _synthesize(tmp_path_factory.mktemp("cdk.out-options"), OPTIONS_CONTEXT)
 
 
 @pytest.fixture(scope="session", params=["cognito", "none"])

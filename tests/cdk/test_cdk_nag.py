@@ -18,10 +18,11 @@ ACCEPTED_FINDINGS = {
     "AwsSolutions-COG8",  # no Plus feature plan (threat protection) by default
     "AwsSolutions-ECS2",  # non-secret environment variables
     "AwsSolutions-IAM4",  # CDK's BucketDeployment function: basic Lambda logging
-    "AwsSolutions-IAM5",  # ecr:GetAuthorizationToken; CDK's BucketDeployment function
+    "AwsSolutions-IAM5",  # ecr:GetAuthorizationToken; xray:PutTraceSegments; CDK's functions
     "AwsSolutions-L1",  # CDK's BucketDeployment function runtime
     "AwsSolutions-S1",  # the access-log bucket does not log itself
     "AwsSolutions-SMG4",  # the cursor key is rotated by redeploying
+    "AwsSolutions-SNS2",  # the alarm topic: no KMS key (CloudWatch cannot use aws/sns)
 }
 
 

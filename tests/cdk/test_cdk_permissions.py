@@ -5,6 +5,10 @@ talks to DynamoDB while the service runs, so a new call there without a grant (t
 forgot PutItem and DeleteItem), or a grant that no code uses, fails here in either direction.
 Each operation is granted on its own resources only: the table operations on the two tables,
 Query on the owner index (`<table ARN>/index/byOwner`), as `store/table.py` splits them.
+
+The task role's only other grants are the telemetry collector's, derived the same way from
+its configuration in the template: the exporters its pipelines use, each with the calls it
+makes (read from their source), on the resources its configuration names.
 """
 
 from __future__ import annotations
@@ -26,11 +30,27 @@ from todo_service.store.table import (
     TABLE_OPERATIONS,
 )
 
-from .templates import Synthesized, arn_of, as_list, only, ref, table_keyed_by
+from .templates import (
+    Synthesized,
+    api_container,
+    arn_of,
+    as_list,
+    collector_config,
+    only,
+    ref,
+    table_keyed_by,
+)
 
 # The store's modules that run while the service serves (not create-table or seed, which are
 # run by a person with their own credentials).
 SERVING_MODULES = (calls, idempotency, listing, todos, toggles)
+# What each collector exporter calls at run time (their source: awsemf's cwlog_client.go puts
+# events and creates its stream when missing, CreateLogGroup only for a group that does not
+# exist, which ours always does; awsxray's PutTraceSegments, with telemetry records off).
+EXPORTER_ACTIONS = {
+    "awsemf": frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
+    "awsxray": frozenset({"xray:PutTraceSegments"}),
+}
 
 
 def _is_client(node: ast.AST) -> bool:
@@ -121,6 +141,24 @@ def _expected_grants(synthesized: Synthesized) -> list[tuple[frozenset[str], lis
     ]
 
 
+def _collector_grants(synthesized: Synthesized) -> list[tuple[frozenset[str], list[Any]]]:
+    """(actions, resources) the collector's pipelines need: its exporters' calls, scoped."""
+    config = collector_config(synthesized)
+    used = {e for p in config["service"]["pipelines"].values() for e in p["exporters"]}
+    assert used <= set(EXPORTER_ACTIONS), f"an exporter with unknown calls: {used}"
+    grants = []
+    for exporter in sorted(used):
+        if exporter == "awsemf":
+            # The one log group the exporter writes to, the stack's own (its ARN covers its
+            # streams).
+            group = config["exporters"]["awsemf"]["log_group_name"]
+            resources: list[Any] = [arn_of(group.strip("<>"))]
+        else:
+            resources = ["*"]  # PutTraceSegments has no resource-level permissions
+        grants.append((EXPORTER_ACTIONS[exporter], resources))
+    return grants
+
+
 def _grant(statement: dict[str, Any]) -> tuple[frozenset[str], list[Any]]:
     return frozenset(as_list(statement["Action"])), as_list(statement["Resource"])
 
@@ -150,10 +188,24 @@ def test_task_role_may_call_the_table_operations_on_the_tables_and_query_on_the_
     task_role_id = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = _statements_of_role(synthesized, task_role_id)
     assert all(statement["Effect"] == "Allow" for statement in statements)
-    # The task role holds nothing but these two grants: no more actions, no wider resource.
-    assert _in_order(map(_grant, statements)) == _in_order(_expected_grants(synthesized))
+    # The task role holds nothing but these grants: no more actions, no wider resource.
+    expected = _expected_grants(synthesized) + _collector_grants(synthesized)
+    assert _in_order(map(_grant, statements)) == _in_order(expected)
     granted = {action for statement in statements for action in as_list(statement["Action"])}
-    assert granted == _actions(SERVICE_OPERATIONS)
+    assert {a for a in granted if a.startswith("dynamodb:")} == _actions(SERVICE_OPERATIONS)
+
+
+def test_collector_writes_only_to_the_metrics_log_group_it_is_configured_with(
+    synthesized: Synthesized,
+) -> None:
+    config = collector_config(synthesized)
+    group_id = config["exporters"]["awsemf"]["log_group_name"].strip("<>")
+    # A log group of the stack (so the exporter never needs logs:CreateLogGroup), not the
+    # API's own log group, whose lines the access-log queries read.
+    group = synthesized.resources("AWS::Logs::LogGroup")[group_id]
+    assert group["Properties"]["RetentionInDays"] == 7
+    api = api_container(synthesized)
+    assert api["LogConfiguration"]["Options"]["awslogs-group"] != ref(group_id)
 
 
 def test_no_policy_grants_dynamodb_on_any_resource_but_the_tables_and_the_index(

@@ -14,7 +14,19 @@ from todo_service import settings
 from todo_service.run.server import SHUTDOWN_GRACE_S
 
 from .cli import REGION
-from .templates import Synthesized, container_environment, only, ref
+from .templates import Synthesized, api_container, container_environment, only, ref
+
+# What every API container gets besides the table, region and auth: the in-flight bound and
+# OpenTelemetry's standard variables (test_cdk_collector.py checks their values).
+SERVING_VARIABLES = (
+    "TODO_MAX_IN_FLIGHT",
+    "OTEL_SERVICE_NAME",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+)
 
 
 def test_load_balancer_checks_task_health_on_healthz(template: Template) -> None:
@@ -76,8 +88,7 @@ def test_container_gets_table_region_and_the_shared_cursor_secret(
 ) -> None:
     synthesized = synthesized_each_mode
     secret_id, _ = only(synthesized.resources("AWS::SecretsManager::Secret"))
-    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
-    (container,) = task["Properties"]["ContainerDefinitions"]
+    container = api_container(synthesized)
     environment = container_environment(synthesized)
     assert {"TODO_TABLE_NAME", "AWS_REGION"} <= set(environment)
     assert environment["AWS_REGION"] == "us-east-1"
@@ -97,6 +108,7 @@ def test_container_verifies_tokens_of_the_stacks_own_pool_and_client_by_default(
         "TODO_AUTH",
         "TODO_COGNITO_USER_POOL_ID",
         "TODO_COGNITO_CLIENT_ID",
+        *SERVING_VARIABLES,
     }
     assert environment["TODO_AUTH"] == "cognito"
     assert environment["TODO_COGNITO_USER_POOL_ID"] == ref(pool_id)
@@ -109,7 +121,7 @@ def test_container_is_told_there_is_no_sign_in_without_auth(
     synthesized_without_auth: Synthesized,
 ) -> None:
     environment = container_environment(synthesized_without_auth)
-    assert set(environment) == {"TODO_TABLE_NAME", "AWS_REGION", "TODO_AUTH"}
+    assert set(environment) == {"TODO_TABLE_NAME", "AWS_REGION", "TODO_AUTH", *SERVING_VARIABLES}
     assert environment["TODO_AUTH"] == "none"
 
 
@@ -155,8 +167,7 @@ def test_cursor_secret_is_long_enough_for_the_service(synthesized: Synthesized) 
 
 
 def test_container_logs_go_to_cloudwatch_with_a_retention(synthesized: Synthesized) -> None:
-    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
-    (container,) = task["Properties"]["ContainerDefinitions"]
+    container = api_container(synthesized)
     log = container["LogConfiguration"]
     assert log["LogDriver"] == "awslogs"
     log_group_id = log["Options"]["awslogs-group"]["Ref"]
@@ -238,7 +249,7 @@ def test_context_overrides_the_props(tmp_path: Path) -> None:
 def test_image_asset_is_described_for_deployment_not_built_at_synth(
     synthesized: Synthesized,
 ) -> None:
-    manifests = list(synthesized.outdir.glob("*.assets.json"))
+    manifests = [synthesized.outdir / f"{synthesized.stack.stack_name}.assets.json"]
     (manifest,) = manifests
     images = json.loads(manifest.read_text())["dockerImages"]
     (image,) = images.values()
@@ -253,8 +264,7 @@ def test_image_asset_is_described_for_deployment_not_built_at_synth(
 def test_task_checks_its_container_on_healthz_and_waits_out_the_shutdown_grace(
     synthesized: Synthesized,
 ) -> None:
-    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
-    (container,) = task["Properties"]["ContainerDefinitions"]
+    container = api_container(synthesized)
     check = container["HealthCheck"]
     command = check["Command"]
     assert command[:3] == ["CMD", "python", "-c"]
@@ -267,8 +277,7 @@ def test_task_checks_its_container_on_healthz_and_waits_out_the_shutdown_grace(
 
 
 def test_container_runs_as_the_dockerfiles_non_root_user(synthesized: Synthesized) -> None:
-    _, task = only(synthesized.resources("AWS::ECS::TaskDefinition"))
-    (container,) = task["Properties"]["ContainerDefinitions"]
+    container = api_container(synthesized)
     dockerfile = (REPOSITORY_ROOT / "Dockerfile").read_text()
     uid = re.search(r"useradd [^\n]*--uid (\d+)", dockerfile)
     gid = re.search(r"groupadd [^\n]*--gid (\d+)", dockerfile)

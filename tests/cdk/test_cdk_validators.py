@@ -1,7 +1,8 @@
 """Validators nobody here wrote, on the synthesized template (issue 11).
 
 cfn-lint, checkov and cfn-guard with AWS Control Tower's proactive rules each run once on the
-session's template. Their accepted findings, each with its reason, are in cdk/validators.toml;
+session's templates: the main stack's and the edge stack's, and the web ACL's stack of
+`-c todo:waf=on`. Their accepted findings, each with its reason, are in cdk/validators.toml;
 a finding not listed there fails, and so does a listed one that no longer occurs, so the list
 never goes stale.
 """
@@ -13,7 +14,6 @@ import re
 import shutil
 import subprocess
 import tomllib
-from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -30,8 +30,18 @@ CONTROL_TOWER_RULES: Final = CFN_GUARD / "rules" / "control-tower" / "cfn-guard"
 VALIDATOR_TIMEOUT_S: Final = 300
 
 
-def _template_file(synthesized: Synthesized) -> Path:
-    return synthesized.outdir / f"{synthesized.stack.stack_name}.template.json"
+@pytest.fixture(scope="module")
+def template_files(synthesized: Synthesized, synthesized_with_options: Synthesized) -> list[str]:
+    """Every stack's template: the default app's two, and the web ACL's of the options."""
+    assert synthesized_with_options.waf_stack is not None
+    files = [
+        synthesized.outdir / f"{synthesized.stack.stack_name}.template.json",
+        synthesized.outdir / f"{synthesized.edge_stack.stack_name}.template.json",
+        synthesized_with_options.outdir
+        / f"{synthesized_with_options.waf_stack.stack_name}.template.json",
+    ]
+    assert all(f.is_file() for f in files)
+    return [str(f) for f in files]
 
 
 def _tool(name: str) -> str:
@@ -62,8 +72,8 @@ def _assert_exactly_the_accepted(tool: str, found: dict[str, set[str]]) -> None:
     assert not stale, f"{tool}: cdk/validators.toml accepts findings no longer made: {stale}"
 
 
-def test_cfn_lint_finds_nothing_but_the_accepted(synthesized: Synthesized) -> None:
-    result = _run([_tool("cfn-lint"), "--format", "json", str(_template_file(synthesized))])
+def test_cfn_lint_finds_nothing_but_the_accepted(template_files: list[str]) -> None:
+    result = _run([_tool("cfn-lint"), "--format", "json", *template_files])
     # Exit codes are bit flags: 2 errors, 4 warnings, 8 informational; 1 is a crash.
     assert result.returncode & 1 == 0, result.stderr
     findings: list[dict[str, Any]] = json.loads(result.stdout or "[]")
@@ -75,13 +85,12 @@ def test_cfn_lint_finds_nothing_but_the_accepted(synthesized: Synthesized) -> No
     _assert_exactly_the_accepted("cfn-lint", found)
 
 
-def test_checkov_finds_nothing_but_the_accepted(synthesized: Synthesized) -> None:
+def test_checkov_finds_nothing_but_the_accepted(template_files: list[str]) -> None:
     command = [
         _tool("checkov"),
         "--framework",
         "cloudformation",
-        "--file",
-        str(_template_file(synthesized)),
+        *(argument for file in template_files for argument in ("--file", file)),
         "--output",
         "json",
         "--quiet",
@@ -91,9 +100,11 @@ def test_checkov_finds_nothing_but_the_accepted(synthesized: Synthesized) -> Non
     ]
     result = _run(command)
     assert result.returncode in (0, 1), result.stderr
-    report: dict[str, Any] = json.loads(result.stdout)
+    parsed: dict[str, Any] | list[dict[str, Any]] = json.loads(result.stdout)
+    # One report for all the files; a list of them, should a version split it by file.
+    reports = parsed if isinstance(parsed, list) else [parsed]
     found: dict[str, set[str]] = {}
-    for check in report["results"]["failed_checks"]:
+    for check in (c for report in reports for c in report["results"]["failed_checks"]):
         found.setdefault(check["check_id"], set()).add(check["resource"])
     _assert_exactly_the_accepted("checkov", found)
 
@@ -113,15 +124,14 @@ def _json_documents(text: str) -> list[dict[str, Any]]:
 
 
 def test_cfn_guard_control_tower_rules_find_nothing_but_the_accepted(
-    synthesized: Synthesized,
+    template_files: list[str],
 ) -> None:
     if not CFN_GUARD_BINARY.is_file():
         pytest.skip("no cfn-guard: run `npm ci` (@cdklabs/cdk-validator-cfnguard bundles it)")
     command = [
         str(CFN_GUARD_BINARY),
         "validate",
-        "--data",
-        str(_template_file(synthesized)),
+        *(argument for file in template_files for argument in ("--data", file)),
         "--rules",
         str(CONTROL_TOWER_RULES),
         "--output-format",

@@ -283,6 +283,8 @@ def test_generated_config_gets_the_deployed_pool_and_client_at_deploy_time(
         "userPoolId": f"{REGION}_AbC123xyz",
         "clientId": "4tq1example0client0id0abc1",
         "endpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
+        # Anyone may sign up by default (`todo:signup=open`).
+        "selfSignUp": True,
     }
     assert config["apiBaseUrl"] == ""
 
