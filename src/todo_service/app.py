@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -26,18 +28,26 @@ from todo_service.api.shedding import Admission, shedding_middleware
 from todo_service.domain.cursor import CursorCodec
 from todo_service.sdk.client import open_client
 from todo_service.settings import Settings, check_auth
+from todo_service.store.table import idempotency_table_name
 from todo_service.store.todos import TodoRepository
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from todo_service.api.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-def dynamodb_ctx(settings: Settings) -> CleanupContext:
+def dynamodb_ctx(settings: Settings, tracing: Tracing | None) -> CleanupContext:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         """One DynamoDB client for the app's whole life: opened at start-up, closed at shutdown."""
         async with open_client(settings.client_options()) as client:
             app[METRICS].instrument(client)
+            if tracing is not None:
+                tracing.instrument(client)
             cognito = settings.auth_mode == "cognito"
             app[REPOSITORY] = TodoRepository(
                 client,
@@ -74,6 +84,26 @@ def _policy(name: str, rate_per_s: float, burst: int) -> Policy | None:
     return Policy(name, rate_per_s, burst) if rate_per_s > 0 else None
 
 
+def tracing_ctx(provider: TracerProvider) -> CleanupContext:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        """The tracer provider's exporter thread for the app's life; its last spans are
+        flushed at shutdown, after the requests (and the client) are done."""
+        yield
+        await asyncio.to_thread(provider.shutdown)
+
+    return ctx
+
+
+def _tracing(settings: Settings) -> tuple[Tracing, TracerProvider]:
+    """OpenTelemetry, imported only when it is configured: with it off, it costs nothing."""
+    from todo_service.api.tracing import Tracing, tracer_provider
+
+    config = settings.tracing
+    provider = tracer_provider(config.exporter, config.endpoint, config.ratio, config.service_name)
+    tables = (settings.table_name, idempotency_table_name(settings.table_name))
+    return Tracing(provider, tables), provider
+
+
 def create_app(settings: Settings) -> web.Application:
     """The API. Its defences run cheapest first (docs/limits.md): the in-flight bound, then
     the token, then the user's rate limit, then (in the repository) the user's quota."""
@@ -82,7 +112,10 @@ def create_app(settings: Settings) -> web.Application:
     admission = Admission(settings.max_in_flight, settings.max_queue_wait_ms / 1000)
     metrics.watch(lambda: admission.in_flight, lambda: admission.waiting)
     metrics.declare_error_codes(ERROR_CODES)
+    tracing = _tracing(settings) if settings.tracing.enabled else None
     middlewares = [
+        # Outermost: the request's span covers everything the service does for it.
+        *(() if tracing is None else (tracing[0].middleware(),)),
         request_id_middleware,
         # Outside CORS and the error middleware: it counts the status the client gets.
         metrics_middleware(metrics),
@@ -108,7 +141,10 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = metrics
     app[OPENAPI] = openapi_json(auth=settings.auth_mode == "cognito")
     app[CURSORS] = CursorCodec(settings.table_name, settings.cursor_secret)
-    app.cleanup_ctx.append(dynamodb_ctx(settings))
+    if tracing is not None:
+        # Before the client's: the provider outlives the calls it traces.
+        app.cleanup_ctx.append(tracing_ctx(tracing[1]))
+    app.cleanup_ctx.append(dynamodb_ctx(settings, None if tracing is None else tracing[0]))
     if settings.auth_mode == "cognito":
         app.cleanup_ctx.append(auth_ctx(settings))
     setup_routes(app)

@@ -34,6 +34,22 @@ class SettingsError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TracingSettings:
+    """OpenTelemetry's standard variables, as the service reads them (api/tracing.py)."""
+
+    # "none" (tracing off), "otlp" (OTLP over HTTP/protobuf to `endpoint`) or "console".
+    exporter: str = "none"
+    endpoint: str | None = None
+    # The share of requests traced, drawn by the service for each one (never the caller).
+    ratio: float = 1.0
+    service_name: str = "todo-service"
+
+    @property
+    def enabled(self) -> bool:
+        return self.exporter != "none"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
     table_name: str = DEFAULT_TABLE_NAME
     host: str = "0.0.0.0"
@@ -77,6 +93,7 @@ class Settings:
     rate_limit_write_burst: int = 30
     # The most todos one user may keep (store/quotas.py, TODO_AUTH=cognito); 0: no limit.
     max_todos_per_user: int = 5000
+    tracing: TracingSettings = dataclasses.field(default_factory=TracingSettings)
 
     @property
     def cognito_region(self) -> str:
@@ -244,6 +261,7 @@ def settings_from_env(env: Mapping[str, str], *, require_pool: bool = True) -> S
     if (raw := get("TODO_SDK_SPEEDUPS")) is not None:
         values["sdk_speedups"] = _speedups("TODO_SDK_SPEEDUPS", raw)
     values.update(_limit_values(get))
+    values["tracing"] = tracing_from_env(get)
     values.update(_auth_values(get))
     settings = Settings(**values)  # type: ignore[arg-type]
     return check_auth(settings) if require_pool else settings
@@ -293,6 +311,62 @@ def _limit_values(get: Callable[[str], str | None]) -> dict[str, object]:
         if (raw := get(name)) is not None:
             values[field] = _bounded(name, raw, kind, low, high)
     return values
+
+
+TRACE_EXPORTERS = ("otlp", "console", "none")
+# The SDK's sampler names, and the share each traces (None: OTEL_TRACES_SAMPLER_ARG's). The
+# parent-based ones are accepted, but a parent from outside never decides (api/tracing.py).
+TRACE_SAMPLERS: dict[str, float | None] = {
+    "always_on": 1.0,
+    "always_off": 0.0,
+    "traceidratio": None,
+    "parentbased_always_on": 1.0,
+    "parentbased_always_off": 0.0,
+    "parentbased_traceidratio": None,
+}
+OTLP_PROTOCOL = "http/protobuf"
+OTLP_TRACES_PATH = "/v1/traces"
+
+
+def tracing_from_env(get: Callable[[str], str | None]) -> TracingSettings:
+    """OpenTelemetry's standard OTEL_* variables, checked. Unlike the specification, whose
+    default exporter is otlp, tracing is off unless an exporter or an OTLP endpoint is named:
+    a service started with none of them must not try to send spans anywhere."""
+    endpoint = None
+    if (raw := get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) is not None:
+        endpoint = _http_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raw)
+    elif (raw := get("OTEL_EXPORTER_OTLP_ENDPOINT")) is not None:
+        endpoint = _http_url("OTEL_EXPORTER_OTLP_ENDPOINT", raw).rstrip("/") + OTLP_TRACES_PATH
+    exporter = "none" if endpoint is None else "otlp"
+    if (raw := get("OTEL_TRACES_EXPORTER")) is not None:
+        exporter = raw.strip().lower()
+        if exporter not in TRACE_EXPORTERS:
+            raise SettingsError(
+                f"OTEL_TRACES_EXPORTER={raw!r} must be one of {', '.join(TRACE_EXPORTERS)}"
+            )
+    if (get("OTEL_SDK_DISABLED") or "").lower() == "true":
+        exporter = "none"
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        if (raw := get(name)) is not None and raw != OTLP_PROTOCOL:
+            raise SettingsError(f"{name}={raw!r}: only {OTLP_PROTOCOL} is supported")
+    raw_sampler = (get("OTEL_TRACES_SAMPLER") or "parentbased_always_on").lower()
+    if raw_sampler not in TRACE_SAMPLERS:
+        raise SettingsError(
+            f"OTEL_TRACES_SAMPLER={raw_sampler!r} must be one of {', '.join(TRACE_SAMPLERS)}"
+        )
+    ratio = TRACE_SAMPLERS[raw_sampler]
+    if ratio is None:
+        raw = get("OTEL_TRACES_SAMPLER_ARG")
+        ratio = (
+            1.0
+            if raw is None
+            else _number(
+                "OTEL_TRACES_SAMPLER_ARG", raw, float, lambda r: 0 <= r <= 1, "a number from 0 to 1"
+            )
+        )
+    defaults = TracingSettings()
+    service_name = get("OTEL_SERVICE_NAME") or defaults.service_name
+    return TracingSettings(exporter, endpoint, ratio, service_name)
 
 
 AUTH_MODES = ("none", "cognito")

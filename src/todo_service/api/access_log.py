@@ -2,12 +2,14 @@
 
 Fields: method, path, route (the route template, as the metrics name it: /todos/{id}), status,
 durationMs and the request id; an error answer's code (errorCode); a refused token's reason
-(authReason, one of api/auth.py's REASONS). docs/operations.md's saved queries read these.
+(authReason, one of api/auth.py's REASONS); with tracing on, its trace id (traceId).
+docs/operations.md's saved queries read these.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -15,6 +17,9 @@ from aiohttp.abc import AbstractAccessLogger
 from todo_service.api.auth import AUTH_REASON
 from todo_service.api.metrics import UNMATCHED_ROUTE
 from todo_service.api.responses import ERROR_CODE
+
+# The request's trace id (32 hex digits), set by api/tracing.py when tracing is on.
+TRACE_ID: Final = web.RequestKey("trace_id", str)
 
 
 class JsonAccessLogger(AbstractAccessLogger):
@@ -41,6 +46,8 @@ class JsonAccessLogger(AbstractAccessLogger):
             fields["errorCode"] = code
         if (reason := request.get(AUTH_REASON)) is not None:
             fields["authReason"] = reason
+        if (trace_id := request.get(TRACE_ID)) is not None:
+            fields["traceId"] = trace_id
         record = logger.makeRecord(
             logger.name,
             logging.INFO,
