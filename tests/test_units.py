@@ -12,6 +12,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from todo_service.api.access_log import JsonAccessLogger
 from todo_service.api.metrics import Metrics
+from todo_service.api.responses import ERROR_CODE
 from todo_service.domain.cursor import CursorCodec
 from todo_service.domain.errors import InvalidCursor, InvalidInput
 from todo_service.domain.ids import SEQUENCE_BITS, IdGenerator
@@ -140,7 +141,11 @@ def test_json_log_times_stay_exact_across_seconds() -> None:
         assert line["time"] == f"{expected}.{int(record.msecs):03d}Z"
 
 
-def test_access_log_line_has_every_field_and_follows_the_level() -> None:
+async def _unused_handler(request: web.Request) -> web.Response:
+    return web.Response()
+
+
+async def test_access_log_line_has_every_field_and_follows_the_level() -> None:
     records: list[logging.LogRecord] = []
     logger = logging.getLogger("test.access")
     logger.propagate = False
@@ -149,7 +154,11 @@ def test_access_log_line_has_every_field_and_follows_the_level() -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     access = JsonAccessLogger(logger, "")
-    request = make_mocked_request("GET", "/todos/7")
+    app = web.Application()
+    app.router.add_get("/todos/{id}", _unused_handler)
+    request = make_mocked_request("GET", "/todos/7", app=app)
+    request._match_info = await app.router.resolve(request)  # as the app's routing sets it
+    request[ERROR_CODE] = "not_found"  # as an error answer notes it
     response = web.Response(status=404, headers={"X-Request-ID": "rid"})
     assert access.enabled
     access.log(request, response, 0.0123456)
@@ -157,6 +166,9 @@ def test_access_log_line_has_every_field_and_follows_the_level() -> None:
     assert line["message"] == "request"
     assert line["requestId"] == "rid"
     assert (line["method"], line["path"], line["status"]) == ("GET", "/todos/7", 404)
+    assert (line["route"], line["errorCode"]) == ("/todos/{id}", "not_found")
+    assert "authReason" not in line
+    assert "traceId" not in line
     assert line["durationMs"] == 12.35
     logger.setLevel(logging.WARNING)
     assert not access.enabled
